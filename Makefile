@@ -1,0 +1,48 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app wsgi
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: run test lint install install-test browser clean-instance
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+## run: the app with demo data on SQLite at http://$(HOST):$(PORT); mail goes to instance/mail/
+run: $(VENV)/.installed
+	$(FLASK) db upgrade
+	$(FLASK) demo-data
+	@echo "eventsapp: http://$(HOST):$(PORT)  (mail is written to instance/mail/ unless MAIL_SERVER is set)"
+	@EVENTSAPP_CONFIG=$${EVENTSAPP_CONFIG:-DevelopmentConfig} sh -c '\
+	  $(FLASK) outbox work & worker=$$!; \
+	  trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+	  $(FLASK) run --host $(HOST) --port $(PORT)'
+
+## browser: Debian's Chromium for the page tests (Playwright cannot download its own here)
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "installing chromium from Debian"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+## test: lint, then the whole suite (PostgreSQL tests run when 127.0.0.1:5432 answers)
+test: $(VENV)/.installed-test browser
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .

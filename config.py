@@ -1,0 +1,76 @@
+"""Configuration from the environment.
+
+Nothing here needs a service to be installed: without DATABASE_URL the app uses SQLite in
+the instance folder, and without MAIL_SERVER mail is written to instance/mail/.
+Values that depend on the instance folder are filled in by `create_app`.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value and value.strip() else default
+
+
+class Config:
+    """Settings for a real deployment; every value can be set from the environment."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY")  # None: a key is kept in instance/secret_key
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # None: SQLite in instance/
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    EVENTSAPP_BASE_URL = os.environ.get("EVENTSAPP_BASE_URL", "http://127.0.0.1:5000")
+    EVENTSAPP_TIMEZONE = os.environ.get("EVENTSAPP_TIMEZONE", "Europe/Berlin")
+    EVENTSAPP_SITE_NAME = os.environ.get("EVENTSAPP_SITE_NAME", "Dialog-Termine")
+    EVENTSAPP_OPERATOR = os.environ.get("EVENTSAPP_OPERATOR", "Polizeipräsidium Dortmund")
+    # Languages the interface and mails are offered in (catalogs must exist for each).
+    EVENTSAPP_LANGUAGES = ("de",)
+
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = _int("MAIL_PORT", 25)
+    MAIL_USE_TLS = _flag("MAIL_USE_TLS", False)
+    MAIL_USE_SSL = _flag("MAIL_USE_SSL", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get(
+        "MAIL_DEFAULT_SENDER", "Dialog-Termine <no-reply@eventsapp.invalid>"
+    )
+    MAIL_FILE_DIR = os.environ.get("MAIL_FILE_DIR")  # None: instance/mail
+    OUTBOX_BATCH_SIZE = _int("OUTBOX_BATCH_SIZE", 50)
+    OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 8)
+    OUTBOX_LEASE_SECONDS = _int("OUTBOX_LEASE_SECONDS", 300)
+
+    BABEL_DEFAULT_LOCALE = "de"
+    BABEL_DEFAULT_TIMEZONE = os.environ.get("EVENTSAPP_TIMEZONE", "Europe/Berlin")
+
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE", True)
+    MAX_CONTENT_LENGTH = 1024 * 1024
+
+
+class DevelopmentConfig(Config):
+    """`make run`: plain HTTP on localhost, so the session cookie may not be Secure."""
+
+    SESSION_COOKIE_SECURE = False
+
+
+class TestConfig(Config):
+    """Tests pass the database URL and mail settings they need as overrides."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret-key"  # noqa: S105 - fixed key for reproducible tests
+    SESSION_COOKIE_SECURE = False
+    EVENTSAPP_BASE_URL = "http://eventsapp.test"
+    MAIL_SERVER = None

@@ -1,0 +1,75 @@
+"""eventsapp: dialogue events between a police authority and its civil-society partners."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+import config as config_module
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: str | type | None = None, **overrides: Any) -> Flask:
+    """Build the application.
+
+    `config` is a class from config.py or its name (default: `Config`); keyword overrides
+    win over both, so tests can say `create_app("TestConfig", SQLALCHEMY_DATABASE_URI=...)`.
+    """
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        instance_path=str(overrides.pop("INSTANCE_PATH", PROJECT_ROOT / "instance")),
+    )
+    if config is None:
+        config = config_module.Config
+    elif isinstance(config, str):
+        config = getattr(config_module, config)
+    app.config.from_object(config)
+    app.config.update(overrides)
+    _fill_instance_defaults(app)
+
+    from eventsapp.database import configure_sqlite, db
+    from eventsapp.extensions import babel, csrf, mail, migrate
+    from eventsapp.i18n import select_locale, select_timezone
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    mail.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine)
+
+    from eventsapp import cli, errors, formatting, security
+    from eventsapp.public import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    errors.register(app)
+    formatting.register(app)
+    security.register(app)
+    cli.register(app)
+    return app
+
+
+def _fill_instance_defaults(app: Flask) -> None:
+    """Defaults that live in the instance folder: database, mail drop and secret key."""
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'eventsapp.sqlite'}"
+    if not app.config.get("MAIL_FILE_DIR"):
+        app.config["MAIL_FILE_DIR"] = str(instance / "mail")
+    if not app.config.get("SECRET_KEY"):
+        key_file = instance / "secret_key"
+        if not key_file.exists():
+            key_file.write_text(secrets.token_urlsafe(48))
+            key_file.chmod(0o600)
+        app.config["SECRET_KEY"] = key_file.read_text().strip()
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(Path(__file__).parent / "translations"))
+    app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["EVENTSAPP_TIMEZONE"]

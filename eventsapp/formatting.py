@@ -1,0 +1,42 @@
+"""Template helpers: dates and times in the session's zone and the visitor's language."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from babel.dates import format_date, format_time
+from flask import Flask
+from flask_babel import get_locale
+
+from eventsapp.i18n import LANGUAGE_NAMES, text_direction
+from eventsapp.models import Session
+from eventsapp.urls import external_url
+
+
+def session_date(session: Session, format: str = "full") -> str:
+    """'Dienstag, 8. Dezember 2026' in the visitor's language, in the session's zone."""
+    return format_date(session.local_start.date(), format=format, locale=get_locale())
+
+
+def session_time_range(session: Session) -> str:
+    """'18:00–20:30 Uhr' style start and end in the session's zone."""
+    locale = get_locale()
+    start = format_time(session.local_start, format="short", locale=locale)
+    end = format_time(session.local_end, format="short", locale=locale)
+    return f"{start}–{end}"
+
+
+def iso(value: datetime) -> str:
+    return value.isoformat()
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        session_date=session_date,
+        session_time_range=session_time_range,
+        external_url=external_url,
+        language_names=LANGUAGE_NAMES,
+        text_direction=text_direction,
+        current_locale=get_locale,
+    )
+    app.jinja_env.filters["iso"] = iso

@@ -1,0 +1,153 @@
+"""Delivering the outbox: claim due rows, send them, record the outcome.
+
+Delivery is at-least-once. A row is claimed with a lease before sending; if the worker
+dies, the lease runs out and another worker sends it again with the same Message-ID.
+On PostgreSQL claims use FOR UPDATE SKIP LOCKED, so several workers never take the same
+row; on SQLite the claim runs under the database write lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import smtplib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+from flask import current_app
+from flask_mail import Message
+from sqlalchemy import or_, select
+
+from eventsapp.database import db
+from eventsapp.extensions import mail
+from eventsapp.models import OutboxMessage, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class Transport(Protocol):
+    def send(self, message: Message) -> None: ...
+
+
+class FileTransport:
+    """Writes each mail as an .eml file; used when no MAIL_SERVER is configured."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+
+    def send(self, message: Message) -> None:
+        name = message.msgId.strip("<>").replace("@", "_at_").replace("/", "_")
+        path = self.directory / f"{name}.eml"
+        path.write_bytes(message.as_bytes())
+        log.info("mail to %s written to %s", ", ".join(message.recipients), path)
+
+
+def claim_due(*, now: datetime, limit: int) -> list[OutboxMessage]:
+    """Claim up to `limit` due rows for this worker and commit the claim."""
+    lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
+    stmt = (
+        select(OutboxMessage)
+        .where(
+            or_(
+                (OutboxMessage.status == OutboxStatus.PENDING)
+                & (OutboxMessage.next_attempt_at <= now),
+                (OutboxMessage.status == OutboxStatus.SENDING)
+                & (OutboxMessage.lease_until < now),
+            )
+        )
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = list(db.session.execute(stmt).scalars())
+    for row in rows:
+        row.status = OutboxStatus.SENDING
+        row.lease_until = now + lease
+        row.attempts += 1
+    db.session.commit()
+    return rows
+
+
+def build_message(row: OutboxMessage) -> Message:
+    message = Message(
+        subject=row.subject,
+        recipients=[row.recipient],
+        body=row.body_text,
+        html=row.body_html,
+        sender=current_app.config["MAIL_DEFAULT_SENDER"],
+        extra_headers={"Content-Language": row.language, "Auto-Submitted": "auto-generated"},
+    )
+    message.msgId = row.message_id
+    return message
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff with full jitter: up to 1, 2, 4 … minutes, capped at 6 hours."""
+    ceiling = min(60 * 2 ** max(attempts - 1, 0), 6 * 3600)
+    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311 - not a secret
+
+
+def _mark_sent(row: OutboxMessage, now: datetime) -> None:
+    row.status = OutboxStatus.SENT
+    row.sent_at = now
+    row.lease_until = None
+    row.last_error = ""
+
+
+def _mark_failed(row: OutboxMessage, error: Exception, now: datetime, report: DeliveryReport) -> None:
+    row.last_error = f"{type(error).__name__}: {error}"[:2000]
+    row.lease_until = None
+    if row.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+        row.status = OutboxStatus.DEAD
+        report.dead += 1
+    else:
+        row.status = OutboxStatus.PENDING
+        row.next_attempt_at = now + retry_delay(row.attempts)
+        report.failed += 1
+    report.errors.append(row.last_error)
+    log.warning("mail %s failed (attempt %s): %s", row.id, row.attempts, row.last_error)
+
+
+def _send_batch(rows: list[OutboxMessage], transport: Transport, now: datetime,
+                report: DeliveryReport) -> None:
+    for row in rows:
+        try:
+            transport.send(build_message(row))
+        except (smtplib.SMTPException, OSError) as error:
+            _mark_failed(row, error, now, report)
+        else:
+            _mark_sent(row, now)
+            report.sent += 1
+        db.session.commit()  # one row's outcome at a time: a crash loses at most one
+
+
+def deliver_due(*, now: datetime, limit: int | None = None) -> DeliveryReport:
+    """Send one batch of due mail over one connection and record each outcome."""
+    report = DeliveryReport()
+    rows = claim_due(now=now, limit=limit or current_app.config["OUTBOX_BATCH_SIZE"])
+    if not rows:
+        return report
+    if not current_app.config.get("MAIL_SERVER"):
+        _send_batch(rows, FileTransport(Path(current_app.config["MAIL_FILE_DIR"])), now, report)
+        return report
+    try:
+        with mail.connect() as connection:
+            _send_batch(rows, connection, now, report)
+    except (smtplib.SMTPException, OSError) as error:
+        # The server could not be reached (or dropped us): every row still claimed waits.
+        for row in rows:
+            if row.status == OutboxStatus.SENDING:
+                _mark_failed(row, error, now, report)
+        db.session.commit()
+    return report

@@ -1,0 +1,64 @@
+"""The mails a registration change causes, each queued once per event (dedupe key)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+
+from eventsapp.mail.outbox import enqueue_mail
+from eventsapp.models import Registration, RegistrationStatus
+from eventsapp.services.tokens import manage_token
+from eventsapp.urls import external_url
+
+
+def _context(registration: Registration) -> dict:
+    session = registration.session
+    return {
+        "registration": registration,
+        "session": session,
+        "manage_url": external_url("public.registration", token=manage_token(registration)),
+        "session_url": external_url("public.session_detail", session_id=session.id),
+    }
+
+
+def _queue(registration: Registration, event: str, template: str, subject, now: datetime) -> None:
+    enqueue_mail(
+        dedupe_key=f"registration:{registration.id}:{event}",
+        recipient=registration.email,
+        language=registration.language,
+        template=template,
+        subject=subject,
+        context=_context(registration),
+        now=now,
+    )
+
+
+def registration_received(registration: Registration, *, now: datetime) -> None:
+    """Confirmation, pending approval or waitlist mail, by the status the applicant got."""
+    title = registration.session.format.title
+    if registration.status == RegistrationStatus.WAITLISTED:
+        subject = _l("Warteliste: %(title)s", title=title)
+        template = "registration_waitlisted"
+    elif registration.status == RegistrationStatus.PENDING:
+        subject = _l("Anmeldung eingegangen: %(title)s", title=title)
+        template = "registration_pending"
+    else:
+        subject = _l("Anmeldung bestätigt: %(title)s", title=title)
+        template = "registration_confirmed"
+    _queue(registration, "received", template, subject, now)
+
+
+def registration_promoted(registration: Registration, *, now: datetime) -> None:
+    subject = _l("Ein Platz ist frei geworden: %(title)s", title=registration.session.format.title)
+    _queue(registration, "promoted", "registration_promoted", subject, now)
+
+
+def registration_cancelled(registration: Registration, *, now: datetime) -> None:
+    subject = _l("Abmeldung bestätigt: %(title)s", title=registration.session.format.title)
+    _queue(registration, "cancelled", "registration_cancelled", subject, now)
+
+
+def manage_link(registration: Registration, *, now: datetime) -> None:
+    subject = _l("Ihr Link zur Anmeldung: %(title)s", title=registration.session.format.title)
+    _queue(registration, f"link:{now:%Y%m%d%H}", "registration_link", subject, now)

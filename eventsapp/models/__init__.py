@@ -1,0 +1,30 @@
+"""The domain models, one module per aggregate."""
+
+from eventsapp.models.format import Format, Visibility
+from eventsapp.models.organisation import Organisation, OrganisationKind
+from eventsapp.models.outbox import OutboxMessage, OutboxStatus
+from eventsapp.models.registration import (
+    ACTIVE,
+    SEAT_HOLDING,
+    Registration,
+    RegistrationStatus,
+)
+from eventsapp.models.session import Session, SessionStatus
+from eventsapp.models.user import Role, User
+
+__all__ = [
+    "ACTIVE",
+    "SEAT_HOLDING",
+    "Format",
+    "Organisation",
+    "OrganisationKind",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Registration",
+    "RegistrationStatus",
+    "Role",
+    "Session",
+    "SessionStatus",
+    "User",
+    "Visibility",
+]

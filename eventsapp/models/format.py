@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime, time
+
+from sqlalchemy import Enum, ForeignKey, String, Text, Time
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from eventsapp.database import UTCDateTime, db, utcnow
+from eventsapp.models.organisation import Organisation
+
+
+class Visibility(enum.StrEnum):
+    PUBLIC = "public"
+    PARTNERS = "partners"
+
+
+class Format(db.Model):
+    """A recurring dialogue format; its dated occurrences are Sessions."""
+
+    __tablename__ = "formats"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(300), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    host_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    venue_name: Mapped[str | None] = mapped_column(String(200))
+    venue_address: Mapped[str | None] = mapped_column(String(300))
+    duration_minutes: Mapped[int] = mapped_column(default=120)
+    capacity: Mapped[int] = mapped_column(default=20)
+    # RFC 5545 RRULE without DTSTART, expanded at `start_time` in `timezone` (local wall time).
+    rrule: Mapped[str | None] = mapped_column(String(500))
+    start_time: Mapped[time | None] = mapped_column(Time)
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
+    visibility: Mapped[Visibility] = mapped_column(
+        Enum(Visibility, native_enum=False, length=20,
+             values_callable=lambda vs: [v.value for v in vs]),
+        default=Visibility.PUBLIC,
+    )
+    approval_required: Mapped[bool] = mapped_column(default=False)
+    # Minutes before a session at which reminders go out.
+    reminder_offsets: Mapped[str] = mapped_column(String(100), default="2880,180")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    host_organisation: Mapped[Organisation] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Format {self.slug}>"

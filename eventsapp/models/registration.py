@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from eventsapp.database import UTCDateTime, db, utcnow
+from eventsapp.models.session import Session
+
+
+class RegistrationStatus(enum.StrEnum):
+    PENDING = "pending"  # waiting for an organiser's approval; holds a seat
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
+SEAT_HOLDING = (RegistrationStatus.PENDING, RegistrationStatus.CONFIRMED)
+ACTIVE = (RegistrationStatus.PENDING, RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
+
+_ACTIVE_ONLY = text("status != 'cancelled'")
+
+
+class Registration(db.Model):
+    """A person's registration for one session; attendees need no account."""
+
+    __tablename__ = "registrations"
+    __table_args__ = (
+        # At most one active registration per person and session, enforced by the database.
+        Index(
+            "uq_registrations_session_id_email_active",
+            "session_id",
+            "email",
+            unique=True,
+            sqlite_where=_ACTIVE_ONLY,
+            postgresql_where=_ACTIVE_ONLY,
+        ),
+        Index("ix_registrations_session_id_status_created_at", "session_id", "status",
+              "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id"))
+    name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(254))  # normalised, see services.registrations
+    organisation_name: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str] = mapped_column(String(8), default="de")
+    status: Mapped[RegistrationStatus] = mapped_column(
+        Enum(RegistrationStatus, native_enum=False, length=20,
+             values_callable=lambda ss: [s.value for s in ss])
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attended: Mapped[bool | None] = mapped_column(default=None)
+    # The manage link's token is derived from this nonce with the app's secret key;
+    # only its hash is looked up, so the database alone opens no manage page.
+    token_nonce: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    session: Mapped[Session] = relationship()
+
+    @property
+    def holds_seat(self) -> bool:
+        return self.status in SEAT_HOLDING
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE
+
+    def __repr__(self) -> str:
+        return f"<Registration {self.id} session={self.session_id} {self.status}>"

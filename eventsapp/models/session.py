@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from eventsapp.database import UTCDateTime, db, utcnow
+from eventsapp.models.format import Format
+from eventsapp.models.organisation import Organisation
+
+
+class SessionStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+
+class Session(db.Model):
+    """One dated occurrence of a format, with its own venue, host and capacity."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (Index("ix_sessions_status_starts_at", "status", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    format_id: Mapped[int] = mapped_column(ForeignKey("formats.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
+    venue_name: Mapped[str] = mapped_column(String(200))
+    venue_address: Mapped[str] = mapped_column(String(300), default="")
+    host_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    capacity: Mapped[int]
+    languages: Mapped[str] = mapped_column(String(100), default="de")  # comma-separated codes
+    interpreting: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[SessionStatus] = mapped_column(
+        Enum(SessionStatus, native_enum=False, length=20,
+             values_callable=lambda ss: [s.value for s in ss]),
+        default=SessionStatus.DRAFT,
+    )
+    # Raised on every change of time, place or status; calendar clients rely on it.
+    sequence: Mapped[int] = mapped_column(default=0)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    format: Mapped[Format] = relationship()
+    host_organisation: Mapped[Organisation] = relationship()
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def local_start(self) -> datetime:
+        return self.starts_at.astimezone(self.tz)
+
+    @property
+    def local_end(self) -> datetime:
+        return self.ends_at.astimezone(self.tz)
+
+    @property
+    def registration_deadline(self) -> datetime:
+        """Registration closes at the configured time, and never later than the start."""
+        closes = self.registration_closes_at
+        return min(closes, self.starts_at) if closes else self.starts_at
+
+    @property
+    def language_codes(self) -> list[str]:
+        return [code for code in self.languages.split(",") if code]
+
+    def __repr__(self) -> str:
+        return f"<Session {self.id} {self.starts_at:%Y-%m-%d %H:%M}Z {self.status}>"

@@ -1,0 +1,96 @@
+"""Forms of the public pages."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+
+from eventsapp.i18n import LANGUAGE_NAMES
+from eventsapp.services.emails import EmailNotValidError, normalise_email
+from eventsapp.services.registrations import Applicant
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+def no_control_characters(form: FlaskForm, field: StringField) -> None:
+    """Refuse control and format characters (including line and paragraph separators)."""
+    if field.data and any(unicodedata.category(ch)[0] == "C" and ch != "\u200d"
+                          for ch in field.data):
+        raise ValidationError(_l("Bitte verwenden Sie nur Buchstaben, Ziffern und Satzzeichen."))
+
+
+def valid_email(form: FlaskForm, field: EmailField) -> None:
+    if not field.data:
+        return
+    try:
+        field.data = normalise_email(field.data)
+    except EmailNotValidError as error:
+        raise ValidationError(
+            _l("Bitte geben Sie eine gültige E-Mail-Adresse an, z. B. name@beispiel.de.")
+        ) from error
+
+
+class RegistrationForm(FlaskForm):
+    name = StringField(
+        _l("Name"),
+        filters=[_strip],
+        validators=[
+            DataRequired(_l("Bitte geben Sie Ihren Namen an.")),
+            Length(max=120, message=_l("Der Name darf höchstens %(max)d Zeichen lang sein.")),
+            no_control_characters,
+        ],
+        render_kw={"autocomplete": "name", "maxlength": 120},
+    )
+    email = EmailField(
+        _l("E-Mail-Adresse"),
+        filters=[_strip],
+        validators=[
+            DataRequired(_l("Bitte geben Sie Ihre E-Mail-Adresse an.")),
+            Length(max=254, message=_l("Die E-Mail-Adresse ist zu lang.")),
+            valid_email,
+        ],
+        description=_l("Dorthin schicken wir die Bestätigung und Ihren Link zum Abmelden."),
+        render_kw={"autocomplete": "email", "maxlength": 254},
+    )
+    organisation = StringField(
+        _l("Organisation (freiwillig)"),
+        filters=[_strip],
+        validators=[
+            Length(max=200, message=_l("Bitte kürzen Sie auf höchstens %(max)d Zeichen.")),
+            no_control_characters,
+        ],
+        render_kw={"autocomplete": "organization", "maxlength": 200},
+    )
+    language = SelectField(_l("Sprache der E-Mails"), validate_choice=True)
+    consent = BooleanField(
+        _l("Ich bin einverstanden, dass Name und E-Mail-Adresse für diese Anmeldung "
+           "gespeichert werden."),
+        validators=[InputRequired(_l("Ohne Ihr Einverständnis können wir Sie nicht anmelden."))],
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        languages = current_app.config["EVENTSAPP_LANGUAGES"]
+        self.language.choices = [(code, LANGUAGE_NAMES[code]) for code in languages]
+        if not self.language.data:
+            self.language.data = current_app.config["BABEL_DEFAULT_LOCALE"]
+        self.language.invalid_choice_message = _l("Bitte wählen Sie eine Sprache aus der Liste.")
+
+    def applicant(self) -> Applicant:
+        return Applicant(
+            name=self.name.data,
+            email=self.email.data,
+            organisation_name=self.organisation.data or "",
+            language=self.language.data,
+        )
+
+
+class CancelForm(FlaskForm):
+    """Only the CSRF token: cancelling needs the secret link and a deliberate click."""

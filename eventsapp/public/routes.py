@@ -1,0 +1,146 @@
+"""Public pages: the programme, a session with its registration form, the manage page."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from eventsapp.database import db, utcnow
+from eventsapp.models import OutboxMessage, OutboxStatus, Registration, Session
+from eventsapp.public import bp
+from eventsapp.public.forms import CancelForm, RegistrationForm
+from eventsapp.services import registrations as rules
+from eventsapp.services import sessions as listing
+from eventsapp.services.tokens import manage_token
+
+
+def _visible_session_or_404(session_id: int) -> Session:
+    session = listing.get_visible_session(session_id)
+    if session is None:
+        abort(404)
+    return session
+
+
+def _registration_or_404(token: str) -> Registration:
+    registration = rules.find_registration_by_token(token)
+    if registration is None:
+        abort(404)
+    return registration
+
+
+def _render_session(session: Session, form: RegistrationForm, status: int = 200):
+    now = utcnow()
+    return render_template(
+        "public/session.html",
+        session=session,
+        form=form,
+        counts=rules.seat_counts(session),
+        is_open=rules.registration_open(session, now=now),
+        has_started=now >= session.starts_at,
+    ), status
+
+
+@bp.get("/")
+def home():
+    sessions = listing.upcoming_public_sessions(now=utcnow())
+    return render_template(
+        "public/home.html",
+        groups=listing.group_by_format(sessions),
+        counts=rules.seat_counts_for(sessions),
+    )
+
+
+@bp.get("/formats/<slug>")
+def format_detail(slug: str):
+    format = listing.get_public_format(slug)
+    if format is None:
+        abort(404)
+    sessions = listing.upcoming_public_sessions(now=utcnow(), format=format)
+    return render_template(
+        "public/format.html",
+        format=format,
+        sessions=sessions,
+        counts=rules.seat_counts_for(sessions),
+    )
+
+
+@bp.get("/sessions/<int:session_id>")
+def session_detail(session_id: int):
+    return _render_session(_visible_session_or_404(session_id), RegistrationForm())
+
+
+@bp.post("/sessions/<int:session_id>/register")
+def register(session_id: int):
+    session = _visible_session_or_404(session_id)
+    form = RegistrationForm()
+    if not form.validate_on_submit():
+        return _render_session(session, form, 422)
+    now = utcnow()
+    try:
+        registration = rules.register_for_session(session, form.applicant(), now=now)
+    except rules.AlreadyRegistered as error:
+        rules.resend_manage_link(error.registration, now=now)
+        db.session.commit()
+        form.email.errors.append(
+            _("Mit dieser E-Mail-Adresse sind Sie für diesen Termin schon angemeldet. "
+              "Wir haben Ihnen den Link zu Ihrer Anmeldung noch einmal geschickt.")
+        )
+        return _render_session(session, form, 409)
+    except rules.RegistrationClosed:
+        db.session.rollback()
+        flash(_("Für diesen Termin ist keine Anmeldung mehr möglich."), "error")
+        return _render_session(session, form, 409)
+    db.session.commit()
+    return redirect(url_for("public.registration", token=manage_token(registration)), 303)
+
+
+@bp.get("/registrations/<token>")
+def registration(token: str):
+    registration = _registration_or_404(token)
+    return render_template(
+        "public/registration.html",
+        registration=registration,
+        session=registration.session,
+        token=token,
+        position=rules.waitlist_position(registration),
+        can_cancel=registration.is_active and utcnow() < registration.session.starts_at,
+        form=CancelForm(),
+    )
+
+
+@bp.post("/registrations/<token>/cancel")
+def cancel(token: str):
+    registration = _registration_or_404(token)
+    form = CancelForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        rules.cancel_registration(registration, now=utcnow())
+    except rules.RegistrationError:
+        db.session.rollback()
+        flash(_("Diese Anmeldung kann nicht mehr storniert werden."), "error")
+    else:
+        db.session.commit()
+        flash(_("Sie sind abgemeldet. Eine Bestätigung ist unterwegs."), "success")
+    return redirect(url_for("public.registration", token=token), 303)
+
+
+@bp.get("/privacy")
+def privacy():
+    return render_template("public/privacy.html")
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+        backlog = db.session.execute(
+            select(func.count()).select_from(OutboxMessage)
+            .where(OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]))
+        ).scalar_one()
+    except SQLAlchemyError:
+        db.session.rollback()
+        return {"status": "error", "database": "unreachable"}, 503
+    return {"status": "ok", "database": "ok", "outbox_backlog": backlog}

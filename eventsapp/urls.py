@@ -1,0 +1,24 @@
+"""Absolute links for mail and feeds, built from EVENTSAPP_BASE_URL.
+
+Mail is rendered in requests and in CLI commands alike, so links never depend on the
+host a request happened to come in on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    base = urlsplit(current_app.config["EVENTSAPP_BASE_URL"])
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
+    )
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def base_host() -> str:
+    return urlsplit(current_app.config["EVENTSAPP_BASE_URL"]).hostname or "localhost"

@@ -1,0 +1,198 @@
+"""Fixtures: an app on a fresh SQLite file per test, PostgreSQL on request, a real SMTP server."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+import pytest
+from aiosmtpd.controller import Controller
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from eventsapp import create_app
+from eventsapp.database import db
+
+POSTGRES_URL = os.environ.get(
+    "EVENTSAPP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def _postgres_reachable() -> bool:
+    try:
+        engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def postgres_available() -> bool:
+    if _postgres_reachable():
+        return True
+    if os.environ.get("EVENTSAPP_REQUIRE_POSTGRES"):
+        pytest.fail(f"PostgreSQL required but not reachable at {POSTGRES_URL}")
+    return False
+
+
+@pytest.fixture
+def postgres_schema(postgres_available: bool) -> Iterator[str]:
+    """A fresh schema in the test database, dropped afterwards: tests never share tables."""
+    if not postgres_available:
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
+    schema = f"eventsapp_test_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(POSTGRES_URL)
+    with engine.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    yield schema
+    with engine.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
+def make_app(tmp_path, database_url: str | None = None, engine_options: dict | None = None,
+             **overrides) -> Flask:
+    database_url = database_url or f"sqlite:///{tmp_path / 'eventsapp.sqlite'}"
+    options = {"pool_pre_ping": True, **(engine_options or {})}
+    return create_app(
+        "TestConfig",
+        SQLALCHEMY_DATABASE_URI=database_url,
+        SQLALCHEMY_ENGINE_OPTIONS=options,
+        INSTANCE_PATH=tmp_path / "instance",
+        **overrides,
+    )
+
+
+def postgres_app(tmp_path, schema: str, **overrides) -> Flask:
+    return make_app(
+        tmp_path,
+        POSTGRES_URL,
+        {"connect_args": {"options": f"-csearch_path={schema}"}},
+        **overrides,
+    )
+
+
+def _create_tables(app: Flask) -> Flask:
+    with app.app_context():
+        db.create_all()
+    return app
+
+
+def _dispose(app: Flask) -> None:
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(tmp_path) -> Iterator[Flask]:
+    """The app on a fresh SQLite file (a file, so that threads share it as servers do)."""
+    app = _create_tables(make_app(tmp_path))
+    yield app
+    _dispose(app)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_app(request, tmp_path) -> Iterator[Flask]:
+    """The app on a file SQLite database, then on PostgreSQL."""
+    if request.param == "sqlite":
+        app = make_app(tmp_path)
+    else:
+        app = postgres_app(tmp_path, request.getfixturevalue("postgres_schema"))
+    _create_tables(app)
+    yield app
+    _dispose(app)
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[Flask]:
+    """An application context for service tests."""
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, url: str) -> str:
+    """The CSRF token of the form on `url`, as a browser would submit it."""
+    response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    match = CSRF_RE.search(response.get_data(as_text=True))
+    assert match, f"no csrf_token on {url}"
+    return match.group(1)
+
+
+# --- a real SMTP server -------------------------------------------------------------------
+
+
+@dataclass
+class ReceivedMail:
+    mail_from: str
+    rcpt_tos: list[str]
+    message: EmailMessage
+
+
+@dataclass
+class SMTPSink:
+    """Collects what the SMTP server receives."""
+
+    messages: list[ReceivedMail] = field(default_factory=list)
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        message = message_from_bytes(envelope.original_content, policy=policy.default)
+        self.messages.append(ReceivedMail(envelope.mail_from, list(envelope.rcpt_tos), message))
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m.message for m in self.messages if address in m.rcpt_tos]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class SMTPServer:
+    host: str
+    port: int
+    sink: SMTPSink
+    controller: Controller
+
+    def config(self) -> dict:
+        return {"MAIL_SERVER": self.host, "MAIL_PORT": self.port, "MAIL_USE_TLS": False}
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SMTPServer]:
+    """An aiosmtpd server on a free local port for the duration of one test."""
+    sink = SMTPSink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield SMTPServer("127.0.0.1", port, sink, controller)
+    finally:
+        controller.stop()

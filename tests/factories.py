@@ -1,0 +1,81 @@
+"""Small builders for test data. Each adds to the session and flushes; the caller commits."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta
+
+from eventsapp.database import db, utcnow
+from eventsapp.models import (
+    Format,
+    Organisation,
+    OrganisationKind,
+    Session,
+    SessionStatus,
+    Visibility,
+)
+from eventsapp.services.registrations import Applicant
+
+_counter = itertools.count(1)
+
+def make_organisation(kind: OrganisationKind = OrganisationKind.HOST, **values) -> Organisation:
+    n = next(_counter)
+    organisation = Organisation(
+        slug=values.pop("slug", f"org-{n}"),
+        name=values.pop("name", f"Organisation {n}"),
+        kind=kind,
+        contact_email=values.pop("contact_email", f"kontakt@org-{n}.example"),
+        **values,
+    )
+    db.session.add(organisation)
+    db.session.flush()
+    return organisation
+
+
+def make_format(host: Organisation | None = None, **values) -> Format:
+    n = next(_counter)
+    format = Format(
+        slug=values.pop("slug", f"format-{n}"),
+        title=values.pop("title", f"Format {n}"),
+        host_organisation=host or make_organisation(),
+        visibility=values.pop("visibility", Visibility.PUBLIC),
+        capacity=values.pop("capacity", 20),
+        **values,
+    )
+    db.session.add(format)
+    db.session.flush()
+    return format
+
+
+def make_session(
+    format: Format | None = None,
+    *,
+    capacity: int = 10,
+    starts_at: datetime | None = None,
+    status: SessionStatus = SessionStatus.PUBLISHED,
+    **values,
+) -> Session:
+    format = format or make_format()
+    starts_at = starts_at or utcnow() + timedelta(days=14)
+    session = Session(
+        format=format,
+        starts_at=starts_at,
+        ends_at=values.pop("ends_at", starts_at + timedelta(hours=2)),
+        venue_name=values.pop("venue_name", "Polizeipräsidium Dortmund"),
+        venue_address=values.pop("venue_address", "Markgrafenstraße 102, 44139 Dortmund"),
+        host_organisation=values.pop("host_organisation", format.host_organisation),
+        capacity=capacity,
+        status=status,
+        **values,
+    )
+    db.session.add(session)
+    db.session.flush()
+    return session
+
+
+def applicant(n: int | str = 1, **values) -> Applicant:
+    return Applicant(
+        name=values.pop("name", f"Person {n}"),
+        email=values.pop("email", f"person{n}@example.org"),
+        **values,
+    )

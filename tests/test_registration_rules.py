@@ -1,0 +1,191 @@
+"""The registration rules, tested on the service layer without HTTP."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from eventsapp.database import db, utcnow
+from eventsapp.models import OutboxMessage, Registration, RegistrationStatus, SessionStatus
+from eventsapp.services import registrations as rules
+from eventsapp.services.emails import normalise_email
+from eventsapp.services.tokens import manage_token
+from tests.factories import applicant, make_format, make_session
+
+
+def outbox_keys() -> list[str]:
+    return list(db.session.execute(select(OutboxMessage.dedupe_key).order_by(OutboxMessage.id))
+                .scalars())
+
+
+def count_registrations(session) -> int:
+    return db.session.execute(
+        select(func.count()).select_from(Registration).where(Registration.session_id == session.id)
+    ).scalar_one()
+
+
+def test_seats_are_confirmed_until_full_then_waitlisted(ctx):
+    session = make_session(capacity=2)
+    now = utcnow()
+    statuses = [rules.register_for_session(session, applicant(n), now=now).status
+                for n in range(4)]
+    db.session.commit()
+    assert statuses == ["confirmed", "confirmed", "waitlisted", "waitlisted"]
+    assert rules.seat_counts(session) == rules.SeatCounts(capacity=2, taken=2, waitlisted=2)
+
+
+def test_each_registration_queues_its_mail_in_the_same_transaction(ctx):
+    session = make_session(capacity=1)
+    first = rules.register_for_session(session, applicant(1), now=utcnow())
+    second = rules.register_for_session(session, applicant(2), now=utcnow())
+    db.session.commit()
+    assert outbox_keys() == [f"registration:{first.id}:received",
+                             f"registration:{second.id}:received"]
+    mails = db.session.execute(select(OutboxMessage).order_by(OutboxMessage.id)).scalars().all()
+    assert mails[0].subject.startswith("Anmeldung bestätigt")
+    assert mails[1].subject.startswith("Warteliste")
+    assert manage_token(first) in mails[0].body_text
+
+
+def test_rolled_back_registration_leaves_no_mail(ctx):
+    session = make_session(capacity=1)
+    rules.register_for_session(session, applicant(1), now=utcnow())
+    db.session.rollback()
+    assert outbox_keys() == []
+    assert count_registrations(session) == 0
+
+
+def test_same_email_twice_is_refused_without_a_second_row(ctx):
+    session = make_session()
+    first = rules.register_for_session(session, applicant(1, email="ayse@example.org"),
+                                       now=utcnow())
+    db.session.commit()
+    with pytest.raises(rules.AlreadyRegistered) as raised:
+        rules.register_for_session(
+            session, applicant(2, email=normalise_email("  Ayse@Example.ORG ")), now=utcnow()
+        )
+    assert raised.value.registration.id == first.id
+    assert count_registrations(session) == 1
+
+
+def test_a_cancelled_person_may_register_again(ctx):
+    session = make_session()
+    first = rules.register_for_session(session, applicant(1), now=utcnow())
+    rules.cancel_registration(first, now=utcnow())
+    again = rules.register_for_session(session, applicant(1), now=utcnow())
+    db.session.commit()
+    assert again.id != first.id
+    assert again.status == RegistrationStatus.CONFIRMED
+
+
+def test_registration_closes_when_the_session_starts(ctx):
+    session = make_session()
+    with pytest.raises(rules.RegistrationClosed):
+        rules.register_for_session(session, applicant(1), now=session.starts_at)
+    rules.register_for_session(session, applicant(2),
+                               now=session.starts_at - timedelta(seconds=1))
+
+
+@pytest.mark.parametrize("status", [SessionStatus.DRAFT, SessionStatus.CANCELLED])
+def test_no_registration_for_drafts_or_cancelled_sessions(ctx, status):
+    session = make_session(status=status)
+    with pytest.raises(rules.RegistrationClosed):
+        rules.register_for_session(session, applicant(1), now=utcnow())
+    assert count_registrations(session) == 0
+
+
+def test_registration_window_is_respected(ctx):
+    now = utcnow()
+    session = make_session(registration_opens_at=now + timedelta(days=1),
+                           registration_closes_at=now + timedelta(days=3))
+    with pytest.raises(rules.RegistrationClosed):
+        rules.register_for_session(session, applicant(1), now=now)
+    rules.register_for_session(session, applicant(2), now=now + timedelta(days=2))
+    with pytest.raises(rules.RegistrationClosed):
+        rules.register_for_session(session, applicant(3), now=now + timedelta(days=3))
+
+
+def test_cancelling_a_seat_promotes_exactly_the_earliest_waitlisted(ctx):
+    session = make_session(capacity=1)
+    now = utcnow()
+    holder = rules.register_for_session(session, applicant("holder"), now=now)
+    waiting = [rules.register_for_session(session, applicant(n), now=now + timedelta(minutes=n))
+               for n in (1, 2, 3)]
+    db.session.commit()
+
+    promoted = rules.cancel_registration(holder, now=now + timedelta(hours=1))
+    db.session.commit()
+
+    assert [r.id for r in promoted] == [waiting[0].id]
+    assert [r.status for r in waiting] == ["confirmed", "waitlisted", "waitlisted"]
+    assert rules.waitlist_position(waiting[1]) == 1
+    assert rules.waitlist_position(waiting[2]) == 2
+    keys = outbox_keys()
+    assert f"registration:{holder.id}:cancelled" in keys
+    assert f"registration:{waiting[0].id}:promoted" in keys
+    assert f"registration:{waiting[1].id}:promoted" not in keys
+
+
+def test_waitlist_order_breaks_ties_by_arrival(ctx):
+    session = make_session(capacity=1)
+    now = utcnow()
+    holder = rules.register_for_session(session, applicant("holder"), now=now)
+    same_time = [rules.register_for_session(session, applicant(n), now=now) for n in (1, 2)]
+    rules.cancel_registration(holder, now=now)
+    assert [r.status for r in same_time] == ["confirmed", "waitlisted"]
+
+
+def test_cancelling_from_the_waitlist_promotes_nobody(ctx):
+    session = make_session(capacity=1)
+    now = utcnow()
+    rules.register_for_session(session, applicant(1), now=now)
+    second = rules.register_for_session(session, applicant(2), now=now)
+    third = rules.register_for_session(session, applicant(3), now=now)
+    assert rules.cancel_registration(second, now=now) == []
+    assert third.status == RegistrationStatus.WAITLISTED
+    assert rules.waitlist_position(third) == 1
+
+
+def test_cancelling_twice_or_after_the_start_is_refused(ctx):
+    session = make_session()
+    registration = rules.register_for_session(session, applicant(1), now=utcnow())
+    with pytest.raises(rules.RegistrationClosed):
+        rules.cancel_registration(registration, now=session.starts_at)
+    rules.cancel_registration(registration, now=utcnow())
+    with pytest.raises(rules.RegistrationError):
+        rules.cancel_registration(registration, now=utcnow())
+
+
+def test_approval_formats_hold_a_seat_while_pending(ctx):
+    session = make_session(make_format(approval_required=True), capacity=1)
+    first = rules.register_for_session(session, applicant(1), now=utcnow())
+    second = rules.register_for_session(session, applicant(2), now=utcnow())
+    assert (first.status, second.status) == ("pending", "waitlisted")
+
+
+def test_new_applicants_do_not_jump_a_waitlist_when_seats_were_added(ctx):
+    session = make_session(capacity=1)
+    now = utcnow()
+    rules.register_for_session(session, applicant(1), now=now)
+    waiting = rules.register_for_session(session, applicant(2), now=now)
+    session.capacity = 2  # an organiser adds a seat
+    late = rules.register_for_session(session, applicant(3), now=now + timedelta(minutes=1))
+    assert waiting.status == RegistrationStatus.CONFIRMED
+    assert late.status == RegistrationStatus.WAITLISTED
+
+
+def test_manage_token_is_not_stored_and_finds_the_registration(ctx):
+    session = make_session()
+    registration = rules.register_for_session(session, applicant(1), now=utcnow())
+    db.session.commit()
+    token = manage_token(registration)
+    assert token not in (registration.token_hash, registration.token_nonce)
+    assert rules.find_registration_by_token(token).id == registration.id
+    assert rules.find_registration_by_token(token[:-1] + "x") is None
+    assert rules.find_registration_by_token("") is None
+
+
+def test_email_normalisation_ignores_case_and_spaces():
+    assert normalise_email("  Ayse.Demir@Example.DE ") == "ayse.demir@example.de"
