@@ -45,6 +45,8 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get(
         "MAIL_DEFAULT_SENDER", "Dialog-Termine <no-reply@eventsapp.invalid>"
     )
+    # Flask-Mail would silently drop mail whenever TESTING is on; tests use a real server.
+    MAIL_SUPPRESS_SEND = False
     MAIL_FILE_DIR = os.environ.get("MAIL_FILE_DIR")  # None: instance/mail
     OUTBOX_BATCH_SIZE = _int("OUTBOX_BATCH_SIZE", 50)
     OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 8)

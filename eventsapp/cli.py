@@ -6,7 +6,7 @@ import time
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from eventsapp.database import db, utcnow
 
@@ -48,6 +48,7 @@ def outbox_work(interval: float) -> None:
 
 
 @click.command("demo-data")
+@with_appcontext
 def demo_data() -> None:
     """Load the Dortmund demo programme; running it again changes nothing."""
     from eventsapp.services.demo import load_demo_data

@@ -185,14 +185,19 @@ class SMTPServer:
         return {"MAIL_SERVER": self.host, "MAIL_PORT": self.port, "MAIL_USE_TLS": False}
 
 
+def start_smtp_server(port: int | None = None) -> SMTPServer:
+    sink = SMTPSink()
+    port = port or free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    return SMTPServer("127.0.0.1", port, sink, controller)
+
+
 @pytest.fixture
 def smtp_server() -> Iterator[SMTPServer]:
     """An aiosmtpd server on a free local port for the duration of one test."""
-    sink = SMTPSink()
-    port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
+    server = start_smtp_server()
     try:
-        yield SMTPServer("127.0.0.1", port, sink, controller)
+        yield server
     finally:
-        controller.stop()
+        server.controller.stop()

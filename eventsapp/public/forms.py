@@ -19,10 +19,20 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
+# Joiners shape Arabic, Persian and Indic names correctly; they are letters' business.
+_ALLOWED_FORMAT_CHARACTERS = frozenset({"\u200c", "\u200d"})
+
+
+def _is_control(ch: str) -> bool:
+    category = unicodedata.category(ch)
+    if ch in _ALLOWED_FORMAT_CHARACTERS:
+        return False
+    return category[0] == "C" or category in ("Zl", "Zp")
+
+
 def no_control_characters(form: FlaskForm, field: StringField) -> None:
-    """Refuse control and format characters (including line and paragraph separators)."""
-    if field.data and any(unicodedata.category(ch)[0] == "C" and ch != "\u200d"
-                          for ch in field.data):
+    """Refuse control and format characters, and line or paragraph separators."""
+    if field.data and any(_is_control(ch) for ch in field.data):
         raise ValidationError(_l("Bitte verwenden Sie nur Buchstaben, Ziffern und Satzzeichen."))
 
 

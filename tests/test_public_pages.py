@@ -1,0 +1,227 @@
+"""The public pages and the registration flow over HTTP, including what bad input gets."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from eventsapp.database import db, utcnow
+from eventsapp.models import OutboxMessage, Registration, SessionStatus, Visibility
+from eventsapp.services import registrations as rules
+from eventsapp.services.tokens import manage_token
+from tests.conftest import csrf_token
+from tests.factories import applicant, make_format, make_session
+
+
+@pytest.fixture
+def session_id(app) -> int:
+    with app.app_context():
+        session = make_session(make_format(title="Blick in die Polizei"), capacity=2)
+        db.session.commit()
+        return session.id
+
+
+def form_data(client, session_id: int, token_from: int | None = None, **values) -> dict:
+    """A filled-in registration form, CSRF token included (taken from a page with a form)."""
+    data = {
+        "name": "Ayşe Demir",
+        "email": "ayse@example.org",
+        "organisation": "",
+        "language": "de",
+        "consent": "y",
+        "csrf_token": csrf_token(client, f"/sessions/{token_from or session_id}"),
+    }
+    data.update(values)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def written(app) -> tuple[int, int]:
+    """How many registrations and mails exist: bad input must change neither."""
+    with app.app_context():
+        registrations = db.session.execute(
+            select(func.count()).select_from(Registration)).scalar_one()
+        mails = db.session.execute(select(func.count()).select_from(OutboxMessage)).scalar_one()
+        return registrations, mails
+
+
+def test_home_lists_upcoming_public_sessions_by_format(app, client):
+    with app.app_context():
+        police = make_format(title="Blick in die Polizei")
+        make_session(police)
+        make_session(police, starts_at=utcnow() + timedelta(days=40))
+        make_session(make_format(title="Blick in die Organisation"))
+        make_session(make_format(title="Geheimes Format", visibility=Visibility.PARTNERS))
+        make_session(make_format(title="Entwurf"), status=SessionStatus.DRAFT)
+        make_session(make_format(title="Vorbei"), starts_at=utcnow() - timedelta(days=2))
+        db.session.commit()
+    html = client.get("/").get_data(as_text=True)
+    assert html.count('class="session-card"') == 3
+    assert "Blick in die Polizei" in html and "Blick in die Organisation" in html
+    for hidden in ("Geheimes Format", "Entwurf", "Vorbei"):
+        assert hidden not in html
+
+
+def test_session_page_shows_date_venue_host_and_seats(client, session_id):
+    html = client.get(f"/sessions/{session_id}").get_data(as_text=True)
+    assert "Polizeipräsidium Dortmund" in html
+    assert "Markgrafenstraße 102" in html
+    assert "2 Plätze frei" in html
+    assert re.search(r"\d\d:\d\d–\d\d:\d\d Uhr", html)
+    assert 'name="csrf_token"' in html
+
+
+def test_register_view_and_cancel_with_the_personal_link(app, client, session_id):
+    response = client.post(f"/sessions/{session_id}/register", data=form_data(client, session_id))
+    assert response.status_code == 303
+    manage_url = response.headers["Location"]
+    page = client.get(manage_url).get_data(as_text=True)
+    assert "Sie sind angemeldet." in page
+    assert "Ayşe Demir" in page
+
+    token = manage_url.rsplit("/", 1)[1]
+    response = client.post(f"/registrations/{token}/cancel",
+                           data={"csrf_token": csrf_token(client, manage_url)})
+    assert response.status_code == 303
+    page = client.get(manage_url).get_data(as_text=True)
+    assert "Diese Anmeldung ist storniert." in page
+    assert "Sie sind abgemeldet" in page
+
+
+def test_full_session_puts_people_on_the_waitlist_with_their_position(app, client, session_id):
+    with app.app_context():
+        session = db.session.get(rules.Session, session_id)
+        for n in range(2):
+            rules.register_for_session(session, applicant(n), now=utcnow())
+        db.session.commit()
+    html = client.get(f"/sessions/{session_id}").get_data(as_text=True)
+    assert "Ausgebucht" in html and "Auf die Warteliste setzen" in html
+    response = client.post(f"/sessions/{session_id}/register", data=form_data(client, session_id))
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Sie stehen auf der Warteliste, auf Platz 1." in page
+
+
+def test_second_registration_with_the_same_email_says_so(app, client, session_id):
+    client.post(f"/sessions/{session_id}/register", data=form_data(client, session_id))
+    response = client.post(f"/sessions/{session_id}/register",
+                           data=form_data(client, session_id, email="AYSE@example.org"))
+    assert response.status_code == 409
+    assert "schon angemeldet" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.execute(select(func.count()).select_from(Registration)).scalar_one() == 1
+        keys = db.session.execute(select(OutboxMessage.dedupe_key)).scalars().all()
+        assert len(keys) == 2 and any(":link:" in key for key in keys)
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"email": None}, "Bitte geben Sie Ihre E-Mail-Adresse an."),
+        ({"email": ""}, "Bitte geben Sie Ihre E-Mail-Adresse an."),
+        ({"email": "ayse@"}, "Bitte geben Sie eine gültige E-Mail-Adresse an"),
+        ({"email": "ayse@example..org"}, "Bitte geben Sie eine gültige E-Mail-Adresse an"),
+        ({"name": ""}, "Bitte geben Sie Ihren Namen an."),
+        ({"name": "A" * 2000}, "Der Name darf höchstens 120 Zeichen lang sein."),
+        ({"name": "Ayşe\x00Demir"}, "Bitte verwenden Sie nur Buchstaben"),
+        ({"name": "Ayşe\u2028Demir"}, "Bitte verwenden Sie nur Buchstaben"),
+        ({"name": "Ayşe\x1b[31mDemir"}, "Bitte verwenden Sie nur Buchstaben"),
+        ({"organisation": "x" * 201}, "höchstens 200 Zeichen"),
+        ({"consent": None}, "Ohne Ihr Einverständnis"),
+        ({"language": "xx"}, "Bitte wählen Sie eine Sprache aus der Liste."),
+    ],
+)
+def test_bad_input_is_explained_next_to_the_field_and_writes_nothing(
+    app, client, session_id, values, message
+):
+    data = form_data(client, session_id, **values)
+    response = client.post(f"/sessions/{session_id}/register", data=data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert message in html
+    assert 'role="alert"' in html  # the summary above the form links to the field
+    if "language" not in values:  # a single language is a hidden field, not shown
+        assert 'aria-invalid="true"' in html
+    assert written(app) == (0, 0)
+    if values.get("name", "").startswith("Ayşe"):
+        return
+    if "name" not in values:  # what the person typed is kept
+        assert 'value="Ayşe Demir"' in html
+
+
+def test_missing_or_wrong_csrf_token_is_refused(app, client, session_id):
+    for token in (None, "forged"):
+        data = form_data(client, session_id, csrf_token=token)
+        response = client.post(f"/sessions/{session_id}/register", data=data)
+        assert response.status_code == 400
+        assert "Das Formular ist abgelaufen" in response.get_data(as_text=True)
+    assert written(app) == (0, 0)
+
+
+def test_unknown_session_and_token_are_404(client, session_id):
+    assert client.get("/sessions/999999").status_code == 404
+    assert client.post("/sessions/999999/register", data={}).status_code in (400, 404)
+    assert client.get("/registrations/not-a-token").status_code == 404
+    assert client.get(f"/registrations/{'x' * 500}").status_code == 404
+    assert client.get("/sessions/abc").status_code == 404
+
+
+def test_drafts_are_invisible(app, client):
+    with app.app_context():
+        draft_id = make_session(status=SessionStatus.DRAFT).id
+        db.session.commit()
+    assert client.get(f"/sessions/{draft_id}").status_code == 404
+
+
+@pytest.mark.parametrize("state", ["cancelled", "past", "started"])
+def test_closed_sessions_take_no_registration(app, client, state):
+    with app.app_context():
+        if state == "cancelled":
+            session = make_session(status=SessionStatus.CANCELLED, cancel_reason="Krankheit")
+        elif state == "past":
+            session = make_session(starts_at=utcnow() - timedelta(days=3))
+        else:
+            session = make_session(starts_at=utcnow() - timedelta(minutes=5))
+        open_session = make_session()
+        db.session.commit()
+        session_id, open_id = session.id, open_session.id
+    page = client.get(f"/sessions/{session_id}").get_data(as_text=True)
+    assert 'action="/sessions/' not in page  # no form offered
+    data = form_data(client, session_id, token_from=open_id)
+    response = client.post(f"/sessions/{session_id}/register", data=data)
+    assert response.status_code == 409
+    assert "keine Anmeldung mehr möglich" in response.get_data(as_text=True)
+    assert written(app) == (0, 0)
+
+
+def test_cancel_after_start_is_refused_and_changes_nothing(app, client):
+    with app.app_context():
+        session = make_session(starts_at=utcnow() + timedelta(days=1))
+        registration = rules.register_for_session(session, applicant(1), now=utcnow())
+        token = manage_token(registration)
+        db.session.commit()
+        session_id = session.id
+    data = {"csrf_token": csrf_token(client, f"/registrations/{token}")}  # the page was open
+    with app.app_context():  # ... while the session began
+        db.session.get(rules.Session, session_id).starts_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+    page = client.get(f"/registrations/{token}").get_data(as_text=True)
+    assert "Anmeldung stornieren" not in page
+    response = client.post(f"/registrations/{token}/cancel", data=data, follow_redirects=True)
+    assert "kann nicht mehr storniert werden" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.execute(select(Registration.status)).scalar_one() == "confirmed"
+
+
+def test_pages_set_privacy_and_security_headers(client, session_id):
+    response = client.get(f"/sessions/{session_id}")
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_healthz_reports_database_and_backlog(client, session_id):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok", "outbox_backlog": 0}

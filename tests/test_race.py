@@ -1,0 +1,57 @@
+"""No overbooking: many people submit the registration form for the last seats at once."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+from sqlalchemy import func, select
+
+from eventsapp.database import db
+from eventsapp.models import Registration, RegistrationStatus
+from eventsapp.services import registrations as rules
+from tests.conftest import csrf_token
+from tests.factories import applicant, make_session
+
+RACERS = 40
+LAST_SEATS = 3
+
+
+def test_last_three_seats_go_to_exactly_three_of_forty(any_app):
+    with any_app.app_context():
+        session = make_session(capacity=10)
+        for n in range(10 - LAST_SEATS):
+            rules.register_for_session(session, applicant(f"early{n}"), now=session.created_at)
+        db.session.commit()
+        session_id = session.id
+
+    url = f"/sessions/{session_id}"
+    clients = [any_app.test_client() for _ in range(RACERS)]
+    tokens = [csrf_token(c, url) for c in clients]  # each browser loaded the form first
+    start = threading.Barrier(RACERS)
+    responses: list = [None] * RACERS
+
+    def submit(i: int) -> None:
+        start.wait()
+        responses[i] = clients[i].post(f"{url}/register", data={
+            "name": f"Racer {i}", "email": f"racer{i}@example.org", "language": "de",
+            "consent": "y", "csrf_token": tokens[i],
+        })
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(RACERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert [r.status_code for r in responses] == [303] * RACERS
+    assert all(re.match(r".*/registrations/[\w-]+$", r.headers["Location"]) for r in responses)
+    with any_app.app_context():
+        counts = dict(db.session.execute(
+            select(Registration.status, func.count())
+            .where(Registration.session_id == session_id, Registration.email.like("racer%"))
+            .group_by(Registration.status)
+        ).all())
+        assert counts == {RegistrationStatus.CONFIRMED: LAST_SEATS,
+                          RegistrationStatus.WAITLISTED: RACERS - LAST_SEATS}
+        assert rules.seat_counts(db.session.get(type(session), session_id)).taken == 10
