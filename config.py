@@ -8,6 +8,7 @@ Values that depend on the instance folder are filled in by `create_app`.
 from __future__ import annotations
 
 import os
+from typing import Any, ClassVar
 
 
 def _flag(name: str, default: bool) -> bool:
@@ -27,7 +28,7 @@ class Config:
 
     SECRET_KEY = os.environ.get("SECRET_KEY")  # None: a key is kept in instance/secret_key
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # None: SQLite in instance/
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True}
 
     EVENTSAPP_BASE_URL = os.environ.get("EVENTSAPP_BASE_URL", "http://127.0.0.1:5000")
     EVENTSAPP_TIMEZONE = os.environ.get("EVENTSAPP_TIMEZONE", "Europe/Berlin")

@@ -71,5 +71,6 @@ def _fill_instance_defaults(app: Flask) -> None:
             key_file.write_text(secrets.token_urlsafe(48))
             key_file.chmod(0o600)
         app.config["SECRET_KEY"] = key_file.read_text().strip()
-    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(Path(__file__).parent / "translations"))
+    translations = Path(__file__).parent / "translations"
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(translations))
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["EVENTSAPP_TIMEZONE"]

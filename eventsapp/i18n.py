@@ -24,9 +24,9 @@ def select_locale() -> str:
     languages = available_languages()
     if len(languages) == 1 or not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    return request.accept_languages.best_match(languages) or current_app.config[
-        "BABEL_DEFAULT_LOCALE"
-    ]
+    return (
+        request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
 
 
 def select_timezone() -> str:

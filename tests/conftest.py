@@ -60,8 +60,9 @@ def postgres_schema(postgres_available: bool) -> Iterator[str]:
     engine.dispose()
 
 
-def make_app(tmp_path, database_url: str | None = None, engine_options: dict | None = None,
-             **overrides) -> Flask:
+def make_app(
+    tmp_path, database_url: str | None = None, engine_options: dict | None = None, **overrides
+) -> Flask:
     database_url = database_url or f"sqlite:///{tmp_path / 'eventsapp.sqlite'}"
     options = {"pool_pre_ping": True, **(engine_options or {})}
     return create_app(

@@ -18,6 +18,7 @@ from eventsapp.services.registrations import Applicant
 
 _counter = itertools.count(1)
 
+
 def make_organisation(kind: OrganisationKind = OrganisationKind.HOST, **values) -> Organisation:
     n = next(_counter)
     organisation = Organisation(

@@ -37,18 +37,27 @@ def test_demo_data_is_complete_and_idempotent(app, runner):
         now = utcnow()
         for slug in ("blick-in-die-polizei", "blick-in-die-organisation"):
             format = db.session.execute(select(Format).where(Format.slug == slug)).scalar_one()
-            sessions = db.session.execute(
-                select(Session).where(Session.format_id == format.id).order_by(Session.starts_at)
-            ).scalars().all()
+            sessions = (
+                db.session.execute(
+                    select(Session)
+                    .where(Session.format_id == format.id)
+                    .order_by(Session.starts_at)
+                )
+                .scalars()
+                .all()
+            )
             assert len(sessions) >= 5
-            assert all(s.status == SessionStatus.PUBLISHED and s.starts_at > now
-                       for s in sessions)
+            assert all(s.status == SessionStatus.PUBLISHED and s.starts_at > now for s in sessions)
             assert sessions[-1].starts_at > now + timedelta(days=150)
             assert sessions[-1].starts_at < now + timedelta(days=200)
 
-        visits = db.session.execute(
-            select(Session).join(Format).where(Format.slug == "blick-in-die-organisation")
-        ).scalars().all()
+        visits = (
+            db.session.execute(
+                select(Session).join(Format).where(Format.slug == "blick-in-die-organisation")
+            )
+            .scalars()
+            .all()
+        )
         hosts = [s.host_organisation.slug for s in visits]
         assert len(set(hosts)) == len(hosts)  # a different partner each time
         assert "polizei-dortmund" not in hosts

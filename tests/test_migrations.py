@@ -19,8 +19,15 @@ def _upgrade_and_compare(app) -> list:
             diff = compare_metadata(context, db.metadata)
             tables = set(inspect(connection).get_table_names())
         db.engine.dispose()
-    assert {"organisations", "formats", "sessions", "registrations", "outbox_messages",
-            "users", "alembic_version"} <= tables
+    assert {
+        "organisations",
+        "formats",
+        "sessions",
+        "registrations",
+        "outbox_messages",
+        "users",
+        "alembic_version",
+    } <= tables
     return diff
 
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from eventsapp.database import db, utcnow
-from eventsapp.models import OutboxMessage, Registration, SessionStatus, Visibility
+from eventsapp.models import OutboxMessage, Registration, Session, SessionStatus, Visibility
 from eventsapp.services import registrations as rules
 from eventsapp.services.tokens import manage_token
 from tests.conftest import csrf_token
@@ -42,7 +42,8 @@ def written(app) -> tuple[int, int]:
     """How many registrations and mails exist: bad input must change neither."""
     with app.app_context():
         registrations = db.session.execute(
-            select(func.count()).select_from(Registration)).scalar_one()
+            select(func.count()).select_from(Registration)
+        ).scalar_one()
         mails = db.session.execute(select(func.count()).select_from(OutboxMessage)).scalar_one()
         return registrations, mails
 
@@ -82,8 +83,9 @@ def test_register_view_and_cancel_with_the_personal_link(app, client, session_id
     assert "Ayşe Demir" in page
 
     token = manage_url.rsplit("/", 1)[1]
-    response = client.post(f"/registrations/{token}/cancel",
-                           data={"csrf_token": csrf_token(client, manage_url)})
+    response = client.post(
+        f"/registrations/{token}/cancel", data={"csrf_token": csrf_token(client, manage_url)}
+    )
     assert response.status_code == 303
     page = client.get(manage_url).get_data(as_text=True)
     assert "Diese Anmeldung ist storniert." in page
@@ -92,7 +94,7 @@ def test_register_view_and_cancel_with_the_personal_link(app, client, session_id
 
 def test_full_session_puts_people_on_the_waitlist_with_their_position(app, client, session_id):
     with app.app_context():
-        session = db.session.get(rules.Session, session_id)
+        session = db.session.get(Session, session_id)
         for n in range(2):
             rules.register_for_session(session, applicant(n), now=utcnow())
         db.session.commit()
@@ -105,8 +107,10 @@ def test_full_session_puts_people_on_the_waitlist_with_their_position(app, clien
 
 def test_second_registration_with_the_same_email_says_so(app, client, session_id):
     client.post(f"/sessions/{session_id}/register", data=form_data(client, session_id))
-    response = client.post(f"/sessions/{session_id}/register",
-                           data=form_data(client, session_id, email="AYSE@example.org"))
+    response = client.post(
+        f"/sessions/{session_id}/register",
+        data=form_data(client, session_id, email="AYSE@example.org"),
+    )
     assert response.status_code == 409
     assert "schon angemeldet" in response.get_data(as_text=True)
     with app.app_context():
@@ -204,7 +208,7 @@ def test_cancel_after_start_is_refused_and_changes_nothing(app, client):
         session_id = session.id
     data = {"csrf_token": csrf_token(client, f"/registrations/{token}")}  # the page was open
     with app.app_context():  # ... while the session began
-        db.session.get(rules.Session, session_id).starts_at = utcnow() - timedelta(minutes=1)
+        db.session.get(Session, session_id).starts_at = utcnow() - timedelta(minutes=1)
         db.session.commit()
     page = client.get(f"/registrations/{token}").get_data(as_text=True)
     assert "Anmeldung stornieren" not in page

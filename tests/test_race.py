@@ -33,10 +33,16 @@ def test_last_three_seats_go_to_exactly_three_of_forty(any_app):
 
     def submit(i: int) -> None:
         start.wait()
-        responses[i] = clients[i].post(f"{url}/register", data={
-            "name": f"Racer {i}", "email": f"racer{i}@example.org", "language": "de",
-            "consent": "y", "csrf_token": tokens[i],
-        })
+        responses[i] = clients[i].post(
+            f"{url}/register",
+            data={
+                "name": f"Racer {i}",
+                "email": f"racer{i}@example.org",
+                "language": "de",
+                "consent": "y",
+                "csrf_token": tokens[i],
+            },
+        )
 
     threads = [threading.Thread(target=submit, args=(i,)) for i in range(RACERS)]
     for thread in threads:
@@ -47,11 +53,15 @@ def test_last_three_seats_go_to_exactly_three_of_forty(any_app):
     assert [r.status_code for r in responses] == [303] * RACERS
     assert all(re.match(r".*/registrations/[\w-]+$", r.headers["Location"]) for r in responses)
     with any_app.app_context():
-        counts = dict(db.session.execute(
-            select(Registration.status, func.count())
-            .where(Registration.session_id == session_id, Registration.email.like("racer%"))
-            .group_by(Registration.status)
-        ).all())
-        assert counts == {RegistrationStatus.CONFIRMED: LAST_SEATS,
-                          RegistrationStatus.WAITLISTED: RACERS - LAST_SEATS}
+        counts = dict(
+            db.session.execute(
+                select(Registration.status, func.count())
+                .where(Registration.session_id == session_id, Registration.email.like("racer%"))
+                .group_by(Registration.status)
+            ).all()
+        )
+        assert counts == {
+            RegistrationStatus.CONFIRMED: LAST_SEATS,
+            RegistrationStatus.WAITLISTED: RACERS - LAST_SEATS,
+        }
         assert rules.seat_counts(db.session.get(type(session), session_id)).taken == 10

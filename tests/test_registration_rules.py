@@ -16,8 +16,9 @@ from tests.factories import applicant, make_format, make_session
 
 
 def outbox_keys() -> list[str]:
-    return list(db.session.execute(select(OutboxMessage.dedupe_key).order_by(OutboxMessage.id))
-                .scalars())
+    return list(
+        db.session.execute(select(OutboxMessage.dedupe_key).order_by(OutboxMessage.id)).scalars()
+    )
 
 
 def count_registrations(session) -> int:
@@ -29,8 +30,7 @@ def count_registrations(session) -> int:
 def test_seats_are_confirmed_until_full_then_waitlisted(ctx):
     session = make_session(capacity=2)
     now = utcnow()
-    statuses = [rules.register_for_session(session, applicant(n), now=now).status
-                for n in range(4)]
+    statuses = [rules.register_for_session(session, applicant(n), now=now).status for n in range(4)]
     db.session.commit()
     assert statuses == ["confirmed", "confirmed", "waitlisted", "waitlisted"]
     assert rules.seat_counts(session) == rules.SeatCounts(capacity=2, taken=2, waitlisted=2)
@@ -41,8 +41,10 @@ def test_each_registration_queues_its_mail_in_the_same_transaction(ctx):
     first = rules.register_for_session(session, applicant(1), now=utcnow())
     second = rules.register_for_session(session, applicant(2), now=utcnow())
     db.session.commit()
-    assert outbox_keys() == [f"registration:{first.id}:received",
-                             f"registration:{second.id}:received"]
+    assert outbox_keys() == [
+        f"registration:{first.id}:received",
+        f"registration:{second.id}:received",
+    ]
     mails = db.session.execute(select(OutboxMessage).order_by(OutboxMessage.id)).scalars().all()
     assert mails[0].subject.startswith("Anmeldung bestätigt")
     assert mails[1].subject.startswith("Warteliste")
@@ -59,8 +61,9 @@ def test_rolled_back_registration_leaves_no_mail(ctx):
 
 def test_same_email_twice_is_refused_without_a_second_row(ctx):
     session = make_session()
-    first = rules.register_for_session(session, applicant(1, email="ayse@example.org"),
-                                       now=utcnow())
+    first = rules.register_for_session(
+        session, applicant(1, email="ayse@example.org"), now=utcnow()
+    )
     db.session.commit()
     with pytest.raises(rules.AlreadyRegistered) as raised:
         rules.register_for_session(
@@ -84,8 +87,7 @@ def test_registration_closes_when_the_session_starts(ctx):
     session = make_session()
     with pytest.raises(rules.RegistrationClosed):
         rules.register_for_session(session, applicant(1), now=session.starts_at)
-    rules.register_for_session(session, applicant(2),
-                               now=session.starts_at - timedelta(seconds=1))
+    rules.register_for_session(session, applicant(2), now=session.starts_at - timedelta(seconds=1))
 
 
 @pytest.mark.parametrize("status", [SessionStatus.DRAFT, SessionStatus.CANCELLED])
@@ -98,8 +100,10 @@ def test_no_registration_for_drafts_or_cancelled_sessions(ctx, status):
 
 def test_registration_window_is_respected(ctx):
     now = utcnow()
-    session = make_session(registration_opens_at=now + timedelta(days=1),
-                           registration_closes_at=now + timedelta(days=3))
+    session = make_session(
+        registration_opens_at=now + timedelta(days=1),
+        registration_closes_at=now + timedelta(days=3),
+    )
     with pytest.raises(rules.RegistrationClosed):
         rules.register_for_session(session, applicant(1), now=now)
     rules.register_for_session(session, applicant(2), now=now + timedelta(days=2))
@@ -111,8 +115,10 @@ def test_cancelling_a_seat_promotes_exactly_the_earliest_waitlisted(ctx):
     session = make_session(capacity=1)
     now = utcnow()
     holder = rules.register_for_session(session, applicant("holder"), now=now)
-    waiting = [rules.register_for_session(session, applicant(n), now=now + timedelta(minutes=n))
-               for n in (1, 2, 3)]
+    waiting = [
+        rules.register_for_session(session, applicant(n), now=now + timedelta(minutes=n))
+        for n in (1, 2, 3)
+    ]
     db.session.commit()
 
     promoted = rules.cancel_registration(holder, now=now + timedelta(hours=1))

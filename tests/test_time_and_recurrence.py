@@ -18,8 +18,11 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 def test_second_tuesday_at_18_stays_18_across_both_dst_switches():
     starts = expand_occurrences(
-        "FREQ=MONTHLY;BYDAY=2TU", start_time=time(18, 0), timezone="Europe/Berlin",
-        first_day=date(2027, 1, 1), until=datetime(2027, 12, 31, tzinfo=UTC),
+        "FREQ=MONTHLY;BYDAY=2TU",
+        start_time=time(18, 0),
+        timezone="Europe/Berlin",
+        first_day=date(2027, 1, 1),
+        until=datetime(2027, 12, 31, tzinfo=UTC),
     )
     assert len(starts) == 12
     assert all(s.tzinfo is UTC or s.utcoffset().total_seconds() == 0 for s in starts)
@@ -33,11 +36,13 @@ def test_second_tuesday_at_18_stays_18_across_both_dst_switches():
 
 def test_last_thursday_rule():
     starts = expand_occurrences(
-        "FREQ=MONTHLY;BYDAY=-1TH", start_time=time(17, 0), timezone="Europe/Berlin",
-        first_day=date(2027, 3, 1), until=datetime(2027, 5, 1, tzinfo=UTC),
+        "FREQ=MONTHLY;BYDAY=-1TH",
+        start_time=time(17, 0),
+        timezone="Europe/Berlin",
+        first_day=date(2027, 3, 1),
+        until=datetime(2027, 5, 1, tzinfo=UTC),
     )
-    assert [s.astimezone(BERLIN).date() for s in starts] == [date(2027, 3, 25),
-                                                              date(2027, 4, 29)]
+    assert [s.astimezone(BERLIN).date() for s in starts] == [date(2027, 3, 25), date(2027, 4, 29)]
 
 
 def test_naive_datetimes_are_refused(ctx):

@@ -62,8 +62,7 @@ def claim_due(*, now: datetime, limit: int) -> list[OutboxMessage]:
             or_(
                 (OutboxMessage.status == OutboxStatus.PENDING)
                 & (OutboxMessage.next_attempt_at <= now),
-                (OutboxMessage.status == OutboxStatus.SENDING)
-                & (OutboxMessage.lease_until < now),
+                (OutboxMessage.status == OutboxStatus.SENDING) & (OutboxMessage.lease_until < now),
             )
         )
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
@@ -105,7 +104,9 @@ def _mark_sent(row: OutboxMessage, now: datetime) -> None:
     row.last_error = ""
 
 
-def _mark_failed(row: OutboxMessage, error: Exception, now: datetime, report: DeliveryReport) -> None:
+def _mark_failed(
+    row: OutboxMessage, error: Exception, now: datetime, report: DeliveryReport
+) -> None:
     row.last_error = f"{type(error).__name__}: {error}"[:2000]
     row.lease_until = None
     if row.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
@@ -119,8 +120,9 @@ def _mark_failed(row: OutboxMessage, error: Exception, now: datetime, report: De
     log.warning("mail %s failed (attempt %s): %s", row.id, row.attempts, row.last_error)
 
 
-def _send_batch(rows: list[OutboxMessage], transport: Transport, now: datetime,
-                report: DeliveryReport) -> None:
+def _send_batch(
+    rows: list[OutboxMessage], transport: Transport, now: datetime, report: DeliveryReport
+) -> None:
     for row in rows:
         try:
             transport.send(build_message(row))

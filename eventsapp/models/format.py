@@ -35,8 +35,12 @@ class Format(db.Model):
     start_time: Mapped[time | None] = mapped_column(Time)
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
     visibility: Mapped[Visibility] = mapped_column(
-        Enum(Visibility, native_enum=False, length=20,
-             values_callable=lambda vs: [v.value for v in vs]),
+        Enum(
+            Visibility,
+            native_enum=False,
+            length=20,
+            values_callable=lambda vs: [v.value for v in vs],
+        ),
         default=Visibility.PUBLIC,
     )
     approval_required: Mapped[bool] = mapped_column(default=False)

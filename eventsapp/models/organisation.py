@@ -23,8 +23,12 @@ class Organisation(db.Model):
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[OrganisationKind] = mapped_column(
-        Enum(OrganisationKind, native_enum=False, length=20,
-             values_callable=lambda kinds: [k.value for k in kinds])
+        Enum(
+            OrganisationKind,
+            native_enum=False,
+            length=20,
+            values_callable=lambda kinds: [k.value for k in kinds],
+        )
     )
     contact_email: Mapped[str | None] = mapped_column(String(254))
     website: Mapped[str | None] = mapped_column(String(300))

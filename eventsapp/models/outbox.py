@@ -20,8 +20,9 @@ class OutboxMessage(db.Model):
     """An email, written in the same transaction as the change that causes it."""
 
     __tablename__ = "outbox_messages"
-    __table_args__ = (Index("ix_outbox_messages_status_next_attempt_at", "status",
-                            "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_messages_status_next_attempt_at", "status", "next_attempt_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     recipient: Mapped[str] = mapped_column(String(254))
@@ -36,8 +37,12 @@ class OutboxMessage(db.Model):
     # Stable across retries, so a receiving server or client can drop a resent copy.
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
     status: Mapped[OutboxStatus] = mapped_column(
-        Enum(OutboxStatus, native_enum=False, length=20,
-             values_callable=lambda ss: [s.value for s in ss]),
+        Enum(
+            OutboxStatus,
+            native_enum=False,
+            length=20,
+            values_callable=lambda ss: [s.value for s in ss],
+        ),
         default=OutboxStatus.PENDING,
     )
     attempts: Mapped[int] = mapped_column(default=0)

@@ -37,8 +37,9 @@ class Registration(db.Model):
             sqlite_where=_ACTIVE_ONLY,
             postgresql_where=_ACTIVE_ONLY,
         ),
-        Index("ix_registrations_session_id_status_created_at", "session_id", "status",
-              "created_at"),
+        Index(
+            "ix_registrations_session_id_status_created_at", "session_id", "status", "created_at"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -48,8 +49,12 @@ class Registration(db.Model):
     organisation_name: Mapped[str] = mapped_column(String(200), default="")
     language: Mapped[str] = mapped_column(String(8), default="de")
     status: Mapped[RegistrationStatus] = mapped_column(
-        Enum(RegistrationStatus, native_enum=False, length=20,
-             values_callable=lambda ss: [s.value for s in ss])
+        Enum(
+            RegistrationStatus,
+            native_enum=False,
+            length=20,
+            values_callable=lambda ss: [s.value for s in ss],
+        )
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

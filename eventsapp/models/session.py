@@ -37,8 +37,12 @@ class Session(db.Model):
     interpreting: Mapped[str] = mapped_column(String(200), default="")
     note: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[SessionStatus] = mapped_column(
-        Enum(SessionStatus, native_enum=False, length=20,
-             values_callable=lambda ss: [s.value for s in ss]),
+        Enum(
+            SessionStatus,
+            native_enum=False,
+            length=20,
+            values_callable=lambda ss: [s.value for s in ss],
+        ),
         default=SessionStatus.DRAFT,
     )
     # Raised on every change of time, place or status; calendar clients rely on it.

@@ -80,8 +80,10 @@ class RegistrationForm(FlaskForm):
     )
     language = SelectField(_l("Sprache der E-Mails"), validate_choice=True)
     consent = BooleanField(
-        _l("Ich bin einverstanden, dass Name und E-Mail-Adresse für diese Anmeldung "
-           "gespeichert werden."),
+        _l(
+            "Ich bin einverstanden, dass Name und E-Mail-Adresse für diese Anmeldung "
+            "gespeichert werden."
+        ),
         validators=[InputRequired(_l("Ohne Ihr Einverständnis können wir Sie nicht anmelden."))],
     )
 

@@ -84,8 +84,10 @@ def register(session_id: int):
         rules.resend_manage_link(error.registration, now=now)
         db.session.commit()
         form.email.errors.append(
-            _("Mit dieser E-Mail-Adresse sind Sie für diesen Termin schon angemeldet. "
-              "Wir haben Ihnen den Link zu Ihrer Anmeldung noch einmal geschickt.")
+            _(
+                "Mit dieser E-Mail-Adresse sind Sie für diesen Termin schon angemeldet. "
+                "Wir haben Ihnen den Link zu Ihrer Anmeldung noch einmal geschickt."
+            )
         )
         return _render_session(session, form, 409)
     except rules.RegistrationClosed:
@@ -137,7 +139,8 @@ def healthz():
     try:
         db.session.execute(text("SELECT 1"))
         backlog = db.session.execute(
-            select(func.count()).select_from(OutboxMessage)
+            select(func.count())
+            .select_from(OutboxMessage)
             .where(OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]))
         ).scalar_one()
     except SQLAlchemyError:

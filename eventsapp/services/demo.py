@@ -38,36 +38,78 @@ HOST = {
 }
 
 PARTNERS = [
-    ("afrido", "AFRIDO c/o Africa Positive e.V.",
-     "Netzwerk afrikanischer Vereine in Dortmund.", "Hamburger Straße 16, 44135 Dortmund"),
-    ("dietrich-keuning-haus", "Dietrich-Keuning-Haus",
-     "Kultur- und Freizeitzentrum in der Nordstadt.", "Leopoldstraße 50–58, 44147 Dortmund"),
-    ("forumjugend", "forumJUGEND! e.V.",
-     "Jugendarbeit und politische Bildung.", "Mallinckrodtstraße 212, 44147 Dortmund"),
-    ("integrationsrat", "Integrationsrat der Stadt Dortmund",
-     "Gewählte Vertretung der Dortmunderinnen und Dortmunder mit Einwanderungsgeschichte.",
-     "Friedensplatz 1, 44135 Dortmund"),
-    ("multikulturelles-forum", "Multikulturelles Forum e.V.",
-     "Bildung, Beratung und Beschäftigung für Menschen mit Einwanderungsgeschichte.",
-     "Bornstraße 64, 44145 Dortmund"),
-    ("planerladen", "Planerladen gGmbH",
-     "Quartiersarbeit und Antidiskriminierung in der Nordstadt.",
-     "Schützenstraße 42, 44147 Dortmund"),
-    ("projekt-ankommen", "Projekt Ankommen e.V.",
-     "Begleitung geflüchteter Menschen beim Ankommen in Dortmund.",
-     "Münsterstraße 56, 44145 Dortmund"),
-    ("rat-muslimischer-gemeinden", "Rat der muslimischen Gemeinden in Dortmund",
-     "Zusammenschluss der Moscheegemeinden in Dortmund.", "Kielstraße 24, 44145 Dortmund"),
-    ("train-of-hope", "Train of Hope Dortmund e.V.",
-     "Ehrenamtliche Hilfe für Geflüchtete.", "Heroldstraße 12, 44145 Dortmund"),
-    ("unternehmen-bilden-vielfalt", "Unternehmen.Bilden.Vielfalt e.V.",
-     "Vielfalt in Ausbildung und Arbeitswelt.", "Rheinische Straße 173, 44147 Dortmund"),
-    ("vmdo", "Verbund sozial-kultureller Migrantenvereine Dortmund e.V.",
-     "Dachverband von Migrantenorganisationen, Träger des Hauses der Vielfalt.",
-     "Beuthstraße 21, 44147 Dortmund"),
-    ("vkii", "Verein Kamerunischer Ingenieure und Informatiker e.V.",
-     "Netzwerk kamerunischer Fachkräfte in Technik und Informatik.",
-     "Burgholzstraße 120, 44145 Dortmund"),
+    (
+        "afrido",
+        "AFRIDO c/o Africa Positive e.V.",
+        "Netzwerk afrikanischer Vereine in Dortmund.",
+        "Hamburger Straße 16, 44135 Dortmund",
+    ),
+    (
+        "dietrich-keuning-haus",
+        "Dietrich-Keuning-Haus",
+        "Kultur- und Freizeitzentrum in der Nordstadt.",
+        "Leopoldstraße 50–58, 44147 Dortmund",
+    ),
+    (
+        "forumjugend",
+        "forumJUGEND! e.V.",
+        "Jugendarbeit und politische Bildung.",
+        "Mallinckrodtstraße 212, 44147 Dortmund",
+    ),
+    (
+        "integrationsrat",
+        "Integrationsrat der Stadt Dortmund",
+        "Gewählte Vertretung der Dortmunderinnen und Dortmunder mit Einwanderungsgeschichte.",
+        "Friedensplatz 1, 44135 Dortmund",
+    ),
+    (
+        "multikulturelles-forum",
+        "Multikulturelles Forum e.V.",
+        "Bildung, Beratung und Beschäftigung für Menschen mit Einwanderungsgeschichte.",
+        "Bornstraße 64, 44145 Dortmund",
+    ),
+    (
+        "planerladen",
+        "Planerladen gGmbH",
+        "Quartiersarbeit und Antidiskriminierung in der Nordstadt.",
+        "Schützenstraße 42, 44147 Dortmund",
+    ),
+    (
+        "projekt-ankommen",
+        "Projekt Ankommen e.V.",
+        "Begleitung geflüchteter Menschen beim Ankommen in Dortmund.",
+        "Münsterstraße 56, 44145 Dortmund",
+    ),
+    (
+        "rat-muslimischer-gemeinden",
+        "Rat der muslimischen Gemeinden in Dortmund",
+        "Zusammenschluss der Moscheegemeinden in Dortmund.",
+        "Kielstraße 24, 44145 Dortmund",
+    ),
+    (
+        "train-of-hope",
+        "Train of Hope Dortmund e.V.",
+        "Ehrenamtliche Hilfe für Geflüchtete.",
+        "Heroldstraße 12, 44145 Dortmund",
+    ),
+    (
+        "unternehmen-bilden-vielfalt",
+        "Unternehmen.Bilden.Vielfalt e.V.",
+        "Vielfalt in Ausbildung und Arbeitswelt.",
+        "Rheinische Straße 173, 44147 Dortmund",
+    ),
+    (
+        "vmdo",
+        "Verbund sozial-kultureller Migrantenvereine Dortmund e.V.",
+        "Dachverband von Migrantenorganisationen, Träger des Hauses der Vielfalt.",
+        "Beuthstraße 21, 44147 Dortmund",
+    ),
+    (
+        "vkii",
+        "Verein Kamerunischer Ingenieure und Informatiker e.V.",
+        "Netzwerk kamerunischer Fachkräfte in Technik und Informatik.",
+        "Burgholzstraße 120, 44145 Dortmund",
+    ),
 ]
 
 FORMATS = [
@@ -75,7 +117,7 @@ FORMATS = [
         "slug": "blick-in-die-polizei",
         "title": "Blick in die Polizei",
         "summary": "Bürgerinnen, Bürger und Mitglieder der Partnerorganisationen "
-                   "besuchen das Polizeipräsidium.",
+        "besuchen das Polizeipräsidium.",
         "description": (
             "Wie arbeitet die Polizei in Dortmund? Bei diesem Besuch im Polizeipräsidium "
             "sehen Sie die Leitstelle und die Kriminalwache und sprechen offen mit "
@@ -92,8 +134,7 @@ FORMATS = [
     {
         "slug": "blick-in-die-organisation",
         "title": "Blick in die Organisation",
-        "summary": "Polizeibeschäftigte besuchen eine Partnerorganisation – "
-                   "jedes Mal eine andere.",
+        "summary": "Polizeibeschäftigte besuchen eine Partnerorganisation – jedes Mal eine andere.",
         "description": (
             "Die Partnerorganisationen laden ein: Beschäftigte der Polizei Dortmund lernen "
             "die Arbeit eines Vereins kennen, hören zu und kommen mit den Menschen vor Ort "
@@ -109,10 +150,26 @@ FORMATS = [
 ]
 
 DEMO_NAMES = [
-    "Ayşe Demir", "Jonas Becker", "Fatima Al-Hassan", "Olena Kovalenko", "Mehmet Yılmaz",
-    "Claire Dubois", "Samuel Nkemelu", "Lea Schneider", "Hamid Rahimi", "Marta Nowak",
-    "Yusuf Kaya", "Amina Diallo", "Thomas Wagner", "Nour Haddad", "Serhiy Bondar",
-    "Elif Şahin", "Paul Hoffmann", "Mariam Tchatchoua", "Ali Osman", "Sofia Romano",
+    "Ayşe Demir",
+    "Jonas Becker",
+    "Fatima Al-Hassan",
+    "Olena Kovalenko",
+    "Mehmet Yılmaz",
+    "Claire Dubois",
+    "Samuel Nkemelu",
+    "Lea Schneider",
+    "Hamid Rahimi",
+    "Marta Nowak",
+    "Yusuf Kaya",
+    "Amina Diallo",
+    "Thomas Wagner",
+    "Nour Haddad",
+    "Serhiy Bondar",
+    "Elif Şahin",
+    "Paul Hoffmann",
+    "Mariam Tchatchoua",
+    "Ali Osman",
+    "Sofia Romano",
 ]
 
 
@@ -158,15 +215,21 @@ def _holidays(moment: datetime) -> bool:
 def load_demo_data(*, now: datetime, months: int = 6) -> str:
     """Create what is missing of the demo programme; never touch what exists."""
     host, _ = _get_or_create_organisation(
-        HOST["slug"], kind=OrganisationKind.HOST,
+        HOST["slug"],
+        kind=OrganisationKind.HOST,
         contact_email="dialog@polizei-dortmund.example",
         **{k: v for k, v in HOST.items() if k != "slug"},
     )
     partners = []
     for slug, name, description, address in PARTNERS:
         partner, _ = _get_or_create_organisation(
-            slug, name=name, kind=OrganisationKind.PARTNER, description=description,
-            contact_email=f"kontakt@{slug}.example", venue_name=name, venue_address=address,
+            slug,
+            name=name,
+            kind=OrganisationKind.PARTNER,
+            description=description,
+            contact_email=f"kontakt@{slug}.example",
+            venue_name=name,
+            venue_address=address,
         )
         partners.append(partner)
 
@@ -176,38 +239,61 @@ def load_demo_data(*, now: datetime, months: int = 6) -> str:
         if db.session.execute(select(Format).where(Format.slug == spec["slug"])).first():
             continue
         format = Format(
-            slug=spec["slug"], title=spec["title"], summary=spec["summary"],
-            description=spec["description"], host_organisation=host,
+            slug=spec["slug"],
+            title=spec["title"],
+            summary=spec["summary"],
+            description=spec["description"],
+            host_organisation=host,
             venue_name=host.venue_name if number == 0 else None,
             venue_address=host.venue_address if number == 0 else None,
-            duration_minutes=spec["duration_minutes"], capacity=spec["capacity"],
-            rrule=spec["rrule"], start_time=spec["start_time"], timezone=TIMEZONE,
-            visibility=Visibility.PUBLIC, approval_required=False,
+            duration_minutes=spec["duration_minutes"],
+            capacity=spec["capacity"],
+            rrule=spec["rrule"],
+            start_time=spec["start_time"],
+            timezone=TIMEZONE,
+            visibility=Visibility.PUBLIC,
+            approval_required=False,
         )
         db.session.add(format)
         hosts = cycle([host] if number == 0 else partners)
         starts = expand_occurrences(
-            spec["rrule"], start_time=spec["start_time"], timezone=TIMEZONE,
-            first_day=now.date(), until=until,
+            spec["rrule"],
+            start_time=spec["start_time"],
+            timezone=TIMEZONE,
+            first_day=now.date(),
+            until=until,
         )
         for index, starts_at in enumerate(s for s in starts if s > now and not _holidays(s)):
             venue_host = next(hosts)
             session = Session(
-                format=format, starts_at=starts_at,
+                format=format,
+                starts_at=starts_at,
                 ends_at=starts_at + timedelta(minutes=spec["duration_minutes"]),
-                timezone=TIMEZONE, venue_name=venue_host.venue_name,
-                venue_address=venue_host.venue_address, host_organisation=venue_host,
-                capacity=spec["capacity"], languages=spec["languages"],
-                interpreting=spec["interpreting"], status=SessionStatus.PUBLISHED,
-                published_at=now, sequence=0, created_at=now,
+                timezone=TIMEZONE,
+                venue_name=venue_host.venue_name,
+                venue_address=venue_host.venue_address,
+                host_organisation=venue_host,
+                capacity=spec["capacity"],
+                languages=spec["languages"],
+                interpreting=spec["interpreting"],
+                status=SessionStatus.PUBLISHED,
+                published_at=now,
+                sequence=0,
+                created_at=now,
             )
             db.session.add(session)
             created_sessions += 1
             # The next date of each format already has people in it: one nearly full,
             # one full with a waitlist, so the demo shows both states.
             if index == 0:
-                _demo_registrations(session, spec["capacity"] - 4 if number == 0
-                                    else spec["capacity"] + 3, now, offset=number * 7)
+                _demo_registrations(
+                    session,
+                    spec["capacity"] - 4 if number == 0 else spec["capacity"] + 3,
+                    now,
+                    offset=number * 7,
+                )
     db.session.flush()
-    return (f"demo data: {1 + len(partners)} organisations, {len(FORMATS)} formats, "
-            f"{created_sessions} new sessions")
+    return (
+        f"demo data: {1 + len(partners)} organisations, {len(FORMATS)} formats, "
+        f"{created_sessions} new sessions"
+    )

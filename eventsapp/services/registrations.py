@@ -30,7 +30,6 @@ from eventsapp.services.tokens import (
 )
 
 
-
 class RegistrationError(Exception):
     """A registration change that the rules do not allow; the message is for the user."""
 
@@ -134,8 +133,10 @@ def waitlist_position(registration: Registration) -> int | None:
             Registration.session_id == registration.session_id,
             Registration.status == RegistrationStatus.WAITLISTED,
             (Registration.created_at < registration.created_at)
-            | ((Registration.created_at == registration.created_at)
-               & (Registration.id < registration.id)),
+            | (
+                (Registration.created_at == registration.created_at)
+                & (Registration.id < registration.id)
+            ),
         )
     ).scalar_one()
     return ahead + 1

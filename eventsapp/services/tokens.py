@@ -11,7 +11,6 @@ import base64
 import hashlib
 import hmac
 import secrets
-
 from typing import TYPE_CHECKING
 
 from flask import current_app

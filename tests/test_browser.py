@@ -1,0 +1,108 @@
+"""A person registers in a real browser, gets the mail, and cancels with its link."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, expect, sync_playwright
+from werkzeug.serving import make_server
+
+from eventsapp.database import db, utcnow
+from eventsapp.mail.delivery import deliver_due
+from eventsapp.models import Registration, Session
+from eventsapp.services import registrations as rules
+from tests.conftest import free_port, make_app
+from tests.factories import applicant, make_format, make_session
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_app(tmp_path, smtp_server):
+    """The app served over HTTP on a free local port, mailing to the test SMTP server."""
+    port = free_port()
+    app = make_app(tmp_path, EVENTSAPP_BASE_URL=f"http://127.0.0.1:{port}", **smtp_server.config())
+    with app.app_context():
+        db.create_all()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield app, f"http://127.0.0.1:{port}"
+    server.shutdown()
+    thread.join()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_register_get_mail_and_cancel_in_chromium(live_app, smtp_server, browser):
+    app, base = live_app
+    with app.app_context():
+        session = make_session(make_format(title="Blick in die Polizei"), capacity=1)
+        holder = rules.register_for_session(session, applicant("holder"), now=utcnow())
+        db.session.commit()
+        session_id, holder_id = session.id, holder.id
+
+    page = browser.new_page()
+    page.goto(f"{base}/")
+    page.get_by_role(
+        "link",
+        name=re.compile(
+            "Dezember|Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November"
+        ),
+    ).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Blick in die Polizei")
+    expect(page.get_by_text("Ausgebucht")).to_be_visible()
+
+    # Submitting without anything shows the errors next to the fields, in German.
+    page.get_by_role("button", name="Auf die Warteliste setzen").click()
+    expect(page.get_by_text("Bitte geben Sie Ihren Namen an.").first).to_be_visible()
+    expect(page.get_by_label("Name", exact=True)).to_have_attribute("aria-invalid", "true")
+
+    page.get_by_label("Name", exact=True).fill("Olena Kovalenko")
+    page.get_by_label("E-Mail-Adresse", exact=True).fill("olena@example.org")
+    page.get_by_label(re.compile("Ich bin einverstanden")).check()
+    page.get_by_role("button", name="Auf die Warteliste setzen").click()
+    expect(page.get_by_role("status")).to_contain_text("auf Platz 1")
+
+    # The seat holder cancels; the waiting person is promoted and mailed.
+    with app.app_context():
+        rules.cancel_registration(db.session.get(Registration, holder_id), now=utcnow())
+        db.session.commit()
+        deliver_due(now=utcnow())
+    mails = smtp_server.sink.to("olena@example.org")
+    assert [m["Subject"] for m in mails] == [
+        "Warteliste: Blick in die Polizei",
+        "Ein Platz ist frei geworden: Blick in die Polizei",
+    ]
+    link = re.search(r"http://\S+/registrations/\S+", mails[1].get_body(("plain",)).get_content())
+    page.goto(link.group(0))
+    expect(page.get_by_role("status")).to_contain_text("Sie sind angemeldet.")
+
+    page.get_by_role("button", name="Anmeldung stornieren").click()
+    expect(page.get_by_text("Diese Anmeldung ist storniert.")).to_be_visible()
+    with app.app_context():
+        deliver_due(now=utcnow())
+        assert rules.seat_counts(db.session.get(Session, session_id)).taken == 0
+    assert smtp_server.sink.to("olena@example.org")[-1]["Subject"].startswith("Abmeldung")
+    page.close()
