@@ -5,12 +5,18 @@ from __future__ import annotations
 import time
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from eventsapp.database import db, utcnow
 
 outbox_cli = AppGroup("outbox", help="Deliver queued mail.")
+
+
+def _where() -> str:
+    if current_app.config.get("MAIL_SERVER"):
+        return ""
+    return f" (written to {current_app.config['MAIL_FILE_DIR']})"
 
 
 @outbox_cli.command("send")
@@ -25,7 +31,7 @@ def outbox_send() -> None:
         failed += report.failed + report.dead
         if report.sent + report.failed + report.dead == 0:
             break  # failed rows wait for their next attempt, so this loop always ends
-    click.echo(f"outbox: {sent} sent, {failed} failed")
+    click.echo(f"outbox: {sent} sent, {failed} failed{_where()}")
 
 
 @outbox_cli.command("work")
@@ -39,7 +45,8 @@ def outbox_work(interval: float) -> None:
         while True:
             report = deliver_due(now=utcnow())
             if report.sent or report.failed or report.dead:
-                click.echo(f"outbox: {report.sent} sent, {report.failed + report.dead} failed")
+                failed = report.failed + report.dead
+                click.echo(f"outbox: {report.sent} sent, {failed} failed{_where()}")
             db.session.remove()
             if not (report.sent and not report.failed):
                 time.sleep(interval)

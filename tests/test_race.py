@@ -65,3 +65,49 @@ def test_last_three_seats_go_to_exactly_three_of_forty(any_app):
             RegistrationStatus.WAITLISTED: RACERS - LAST_SEATS,
         }
         assert rules.seat_counts(db.session.get(type(session), session_id)).taken == 10
+
+
+def test_one_person_submitting_many_times_at_once_gets_one_registration(any_app):
+    with any_app.app_context():
+        session_id = make_session(capacity=10).id
+        db.session.commit()
+    url = f"/sessions/{session_id}"
+    attempts = 12
+    clients = [any_app.test_client() for _ in range(attempts)]  # several tabs, say
+    tokens = [csrf_token(c, url) for c in clients]
+    start = threading.Barrier(attempts)
+    codes: list[int] = [0] * attempts
+
+    def submit(i: int) -> None:
+        start.wait()
+        codes[i] = (
+            clients[i]
+            .post(
+                f"{url}/register",
+                data={
+                    "name": "Ayşe Demir",
+                    "email": "ayse@example.org",
+                    "language": "de",
+                    "consent": "y",
+                    "csrf_token": tokens[i],
+                },
+            )
+            .status_code
+        )
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert sorted(codes) == [303] + [409] * (attempts - 1)
+    with any_app.app_context():
+        assert (
+            db.session.execute(
+                select(func.count())
+                .select_from(Registration)
+                .where(Registration.session_id == session_id)
+            ).scalar_one()
+            == 1
+        )
