@@ -56,10 +56,19 @@ class Config:
     BABEL_DEFAULT_LOCALE = "de"
     BABEL_DEFAULT_TIMEZONE = os.environ.get("EVENTSAPP_TIMEZONE", "Europe/Berlin")
 
+    RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    LOGIN_RATE_LIMIT_PER_EMAIL = os.environ.get("LOGIN_RATE_LIMIT_PER_EMAIL", "10 per 15 minutes")
+
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    PERMANENT_SESSION_LIFETIME = 12 * 3600
     MAX_CONTENT_LENGTH = 1024 * 1024
 
 
@@ -67,6 +76,7 @@ class DevelopmentConfig(Config):
     """`make run`: plain HTTP on localhost, so the session cookie may not be Secure."""
 
     SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
 
 
 class TestConfig(Config):
@@ -75,5 +85,6 @@ class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret-key"  # noqa: S105 - fixed key for reproducible tests
     SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
     EVENTSAPP_BASE_URL = "http://eventsapp.test"
     MAIL_SERVER = None

@@ -33,23 +33,30 @@ def create_app(config: str | type | None = None, **overrides: Any) -> Flask:
     _fill_instance_defaults(app)
 
     from eventsapp.database import configure_sqlite, db
-    from eventsapp.extensions import babel, csrf, mail, migrate
+    from eventsapp.extensions import babel, csrf, limiter, login_manager, mail, migrate
     from eventsapp.i18n import select_locale, select_timezone
+    from eventsapp.public import bp as public_bp
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     mail.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    login_manager.init_app(app)
+    limiter.init_app(app)
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
 
-    from eventsapp import cli, errors, formatting, security
-    from eventsapp.public import bp as public_bp
+    from eventsapp import admin, auth, cli, errors, formatting, organiser, security
+    from eventsapp.access import configure_login
 
+    configure_login(login_manager)
     app.register_blueprint(public_bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(organiser.bp)
+    app.register_blueprint(admin.bp)
     errors.register(app)
     formatting.register(app)
     security.register(app)

@@ -1,22 +1,40 @@
-"""Flask CLI commands (`flask --app wsgi …`)."""
+"""Flask CLI commands (`flask --app wsgi …`), going through the same services as the UI."""
 
 from __future__ import annotations
 
+import json
+import secrets
 import time
+from datetime import datetime
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
 
 from eventsapp.database import db, utcnow
+from eventsapp.models import Format, Organisation, Role, Session, SessionStatus
+from eventsapp.services.emails import EmailNotValidError, normalise_email
+from eventsapp.services.recurrence import RecurrenceError
 
 outbox_cli = AppGroup("outbox", help="Deliver queued mail.")
+users_cli = AppGroup("users", help="Manage accounts.")
+sessions_cli = AppGroup("sessions", help="Plan and change sessions, as organisers do.")
+jobs_cli = AppGroup("jobs", help="Housekeeping that runs on a schedule.")
 
 
 def _where() -> str:
     if current_app.config.get("MAIL_SERVER"):
         return ""
     return f" (written to {current_app.config['MAIL_FILE_DIR']})"
+
+
+def _fail(message: object) -> None:
+    db.session.rollback()
+    raise click.ClickException(str(message))
+
+
+# --- outbox --------------------------------------------------------------------------------
 
 
 @outbox_cli.command("send")
@@ -54,6 +72,22 @@ def outbox_work(interval: float) -> None:
         click.echo("outbox worker stopped")
 
 
+# --- jobs ----------------------------------------------------------------------------------
+
+
+@jobs_cli.command("run")
+def jobs_run() -> None:
+    """Run the housekeeping jobs once: release partner contingents that are due."""
+    from eventsapp.services.contingents import release_due_contingents
+
+    promoted = release_due_contingents(now=utcnow())
+    db.session.commit()
+    click.echo(f"jobs: contingents released, {promoted} people moved up from waitlists")
+
+
+# --- demo data and users -------------------------------------------------------------------
+
+
 @click.command("demo-data")
 @with_appcontext
 def demo_data() -> None:
@@ -65,6 +99,210 @@ def demo_data() -> None:
     click.echo(summary)
 
 
+def _organisation_by_slug(slug: str | None) -> Organisation | None:
+    if not slug:
+        return None
+    organisation = db.session.execute(
+        select(Organisation).where(Organisation.slug == slug)
+    ).scalar_one_or_none()
+    if organisation is None:
+        _fail(f"no organisation with slug {slug!r}")
+    return organisation
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--organisation", "organisation_slug", help="Slug of the user's organisation.")
+@click.option("--name", default=None, help="Display name (default: the part before @).")
+@click.option("--password", default=None, help="Default: a random one, printed once.")
+def users_create(
+    email: str, role: str, organisation_slug: str | None, name: str | None, password: str | None
+) -> None:
+    """Create an account with a password (printed when generated)."""
+    from eventsapp.services import accounts
+
+    try:
+        email = normalise_email(email)
+    except EmailNotValidError as error:
+        _fail(f"invalid email: {error}")
+    generated = password is None
+    password = password or secrets.token_urlsafe(12)
+    try:
+        user = accounts.create_user(
+            email=email,
+            name=name or email.split("@")[0],
+            role=Role(role),
+            organisation=_organisation_by_slug(organisation_slug),
+            password=password,
+            now=utcnow(),
+        )
+    except accounts.AccountError as error:
+        _fail(error.message)
+    db.session.commit()
+    click.echo(
+        f"created {user.role} {user.email}" + (f" with password {password}" if generated else "")
+    )
+
+
+# --- sessions ------------------------------------------------------------------------------
+
+
+def _format_by_slug(slug: str) -> Format:
+    format = db.session.execute(select(Format).where(Format.slug == slug)).scalar_one_or_none()
+    if format is None:
+        _fail(f"no format with slug {slug!r}")
+    return format
+
+
+def _session_by_id(session_id: int) -> Session:
+    session = db.session.get(Session, session_id)
+    if session is None:
+        _fail(f"no session with id {session_id}")
+    return session
+
+
+def _aware(value: datetime, timezone: str) -> datetime:
+    """ISO 8601 with an offset is taken as given; without one, as local time."""
+    from eventsapp.services.recurrence import local_to_utc
+
+    if value.tzinfo is not None:
+        return value
+    return local_to_utc(value, timezone)
+
+
+@sessions_cli.command("list")
+@click.option("--format", "format_slug", help="Only this format.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def sessions_list(format_slug: str | None, as_json: bool) -> None:
+    """List sessions with their status and seats."""
+    from eventsapp.services.registrations import seat_counts_for
+
+    stmt = select(Session).order_by(Session.starts_at)
+    if format_slug:
+        stmt = stmt.where(Session.format_id == _format_by_slug(format_slug).id)
+    sessions = list(db.session.execute(stmt).scalars())
+    counts = seat_counts_for(sessions, now=utcnow())
+    rows = [
+        {
+            "id": s.id,
+            "format": s.format.slug,
+            "starts_at": s.local_start.isoformat(),
+            "ends_at": s.local_end.isoformat(),
+            "status": s.status.value,
+            "venue": s.venue_name,
+            "capacity": s.capacity,
+            "taken": counts[s.id].taken,
+            "waitlist": counts[s.id].waitlisted,
+            "sequence": s.sequence,
+        }
+        for s in sessions
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        click.echo(
+            f"{row['id']:>5}  {row['starts_at'][:16]}  {row['status']:<9}  "
+            f"{row['taken']:>3}/{row['capacity']:<3} wl {row['waitlist']:<3} "
+            f"{row['format']}  {row['venue']}"
+        )
+
+
+@sessions_cli.command("generate")
+@click.option("--format", "format_slug", required=True)
+@click.option("--until", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
+def sessions_generate(format_slug: str, until: datetime) -> None:
+    """Expand the format's recurrence into draft sessions up to a date."""
+    from eventsapp.services.scheduling import generate_sessions
+
+    format = _format_by_slug(format_slug)
+    if not (format.rrule or format.rdates):
+        _fail(f"format {format_slug!r} has no recurrence rule")
+    try:
+        created = generate_sessions(format, now=utcnow(), until=until.date())
+    except RecurrenceError as error:
+        _fail(error.message)
+    db.session.commit()
+    click.echo(f"{len(created)} draft sessions created for {format.slug}")
+
+
+@sessions_cli.command("publish")
+@click.option("--format", "format_slug", required=True)
+@click.option("--until", type=click.DateTime(formats=["%Y-%m-%d"]), default=None)
+def sessions_publish(format_slug: str, until: datetime | None) -> None:
+    """Publish the format's drafts (up to a date); this announces them."""
+    from eventsapp.services.scheduling import publish_sessions
+
+    format = _format_by_slug(format_slug)
+    stmt = select(Session).where(
+        Session.format_id == format.id,
+        Session.status == SessionStatus.DRAFT,
+        Session.starts_at > utcnow(),
+    )
+    drafts = list(db.session.execute(stmt.order_by(Session.starts_at)).scalars())
+    if until is not None:
+        last = until.date()
+        drafts = [s for s in drafts if s.local_start.date() <= last]
+    try:
+        publication = publish_sessions(format, drafts, now=utcnow())
+    except RecurrenceError as error:
+        _fail(error.message)
+    db.session.commit()
+    click.echo(f"{len(drafts)} sessions of {format.slug} published (publication {publication.id})")
+
+
+@sessions_cli.command("move")
+@click.argument("session_id", type=int)
+@click.option("--start", required=True, help="ISO 8601; without offset: local time.")
+@click.option("--end", default=None, help="ISO 8601; default: keep the length.")
+def sessions_move(session_id: int, start: str, end: str | None) -> None:
+    """Move a session; registrants are told by mail."""
+    from eventsapp.services.scheduling import reschedule_session
+
+    session = _session_by_id(session_id)
+    try:
+        new_start = _aware(datetime.fromisoformat(start), session.timezone)
+        new_end = (
+            _aware(datetime.fromisoformat(end), session.timezone)
+            if end
+            else new_start + (session.ends_at - session.starts_at)
+        )
+    except ValueError as error:
+        _fail(getattr(error, "message", None) or f"not an ISO 8601 time: {error}")
+    local_start = new_start.astimezone(session.tz).replace(tzinfo=None)
+    try:
+        reschedule_session(
+            session, local_start=local_start, duration=new_end - new_start, now=utcnow()
+        )
+    except RecurrenceError as error:
+        _fail(error.message)
+    db.session.commit()
+    click.echo(
+        f"session {session.id} now starts {session.local_start.isoformat()} "
+        f"(sequence {session.sequence})"
+    )
+
+
+@sessions_cli.command("cancel")
+@click.argument("session_id", type=int)
+@click.option("--reason", required=True)
+def sessions_cancel(session_id: int, reason: str) -> None:
+    """Cancel a published session; registrants are told by mail."""
+    from eventsapp.services.scheduling import cancel_session
+
+    session = _session_by_id(session_id)
+    if not reason.strip():
+        _fail("a reason is required")
+    try:
+        cancel_session(session, reason=reason.strip(), now=utcnow())
+    except RecurrenceError as error:
+        _fail(error.message)
+    db.session.commit()
+    click.echo(f"session {session.id} cancelled")
+
+
 def register(app: Flask) -> None:
-    app.cli.add_command(outbox_cli)
+    for group in (outbox_cli, users_cli, sessions_cli, jobs_cli):
+        app.cli.add_command(group)
     app.cli.add_command(demo_data)

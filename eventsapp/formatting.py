@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
 from flask import Flask
@@ -26,6 +27,15 @@ def session_time_range(session: Session) -> str:
     return f"{start}–{end}"
 
 
+def local_datetime(value: datetime, timezone: str) -> str:
+    """'Di., 12.01.2027, 18:00' style, in the given zone and the visitor's language."""
+    local = value.astimezone(ZoneInfo(timezone))
+    return (
+        f"{format_date(local.date(), 'EEE, dd.MM.yyyy', locale=get_locale())}, "
+        f"{format_time(local, 'short', locale=get_locale())}"
+    )
+
+
 def iso(value: datetime) -> str:
     return value.isoformat()
 
@@ -34,6 +44,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals.update(
         session_date=session_date,
         session_time_range=session_time_range,
+        local_datetime=local_datetime,
         external_url=external_url,
         language_names=LANGUAGE_NAMES,
         text_direction=text_direction,

@@ -50,8 +50,12 @@ def registration_received(registration: Registration, *, now: datetime) -> None:
 
 
 def registration_promoted(registration: Registration, *, now: datetime) -> None:
-    subject = _l("Ein Platz ist frei geworden: %(title)s", title=registration.session.format.title)
-    _queue(registration, "promoted", "registration_promoted", subject, now)
+    title = registration.session.format.title
+    subject = _l("Ein Platz ist frei geworden: %(title)s", title=title)
+    template = "registration_promoted"
+    if registration.status == RegistrationStatus.PENDING:
+        template = "registration_promoted_pending"
+    _queue(registration, "promoted", template, subject, now)
 
 
 def registration_cancelled(registration: Registration, *, now: datetime) -> None:
@@ -62,3 +66,25 @@ def registration_cancelled(registration: Registration, *, now: datetime) -> None
 def manage_link(registration: Registration, *, now: datetime) -> None:
     subject = _l("Ihr Link zur Anmeldung: %(title)s", title=registration.session.format.title)
     _queue(registration, f"link:{now:%Y%m%d%H}", "registration_link", subject, now)
+
+
+def registration_approved(registration: Registration, *, now: datetime) -> None:
+    subject = _l("Anmeldung bestätigt: %(title)s", title=registration.session.format.title)
+    _queue(registration, "approved", "registration_confirmed", subject, now)
+
+
+def registration_rejected(registration: Registration, *, now: datetime) -> None:
+    subject = _l("Ihre Anmeldung: %(title)s", title=registration.session.format.title)
+    _queue(registration, "rejected", "registration_rejected", subject, now)
+
+
+def session_cancelled(registration: Registration, *, now: datetime) -> None:
+    subject = _l("Abgesagt: %(title)s", title=registration.session.format.title)
+    _queue(registration, "session-cancelled", "session_cancelled", subject, now)
+
+
+def session_changed(registration: Registration, *, now: datetime) -> None:
+    """Time or place changed; one mail per change (the session's sequence number)."""
+    session = registration.session
+    subject = _l("Geänderter Termin: %(title)s", title=session.format.title)
+    _queue(registration, f"session-changed:{session.sequence}", "session_changed", subject, now)

@@ -1,8 +1,10 @@
 """The domain models, one module per aggregate."""
 
+from eventsapp.models.contingent import Contingent
 from eventsapp.models.format import Format, Visibility
 from eventsapp.models.organisation import Organisation, OrganisationKind
 from eventsapp.models.outbox import OutboxMessage, OutboxStatus
+from eventsapp.models.publication import Publication
 from eventsapp.models.registration import (
     ACTIVE,
     SEAT_HOLDING,
@@ -15,11 +17,13 @@ from eventsapp.models.user import Role, User
 __all__ = [
     "ACTIVE",
     "SEAT_HOLDING",
+    "Contingent",
     "Format",
     "Organisation",
     "OrganisationKind",
     "OutboxMessage",
     "OutboxStatus",
+    "Publication",
     "Registration",
     "RegistrationStatus",
     "Role",

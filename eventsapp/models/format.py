@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime, time
+from datetime import date, datetime, time
 
-from sqlalchemy import Enum, ForeignKey, String, Text, Time
+from sqlalchemy import Date, Enum, ForeignKey, String, Text, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventsapp.database import UTCDateTime, db, utcnow
@@ -33,6 +33,10 @@ class Format(db.Model):
     # RFC 5545 RRULE without DTSTART, expanded at `start_time` in `timezone` (local wall time).
     rrule: Mapped[str | None] = mapped_column(String(500))
     start_time: Mapped[time | None] = mapped_column(Time)
+    series_start: Mapped[date | None] = mapped_column(Date)  # the rule's DTSTART day
+    # Local datetimes (ISO, comma-separated): explicit extra dates and skipped ones.
+    rdates: Mapped[str] = mapped_column(Text, default="")
+    exdates: Mapped[str] = mapped_column(Text, default="")
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
     visibility: Mapped[Visibility] = mapped_column(
         Enum(

@@ -7,20 +7,23 @@ from sqlalchemy import Enum, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventsapp.database import UTCDateTime, db, utcnow
+from eventsapp.models.contingent import Contingent
 from eventsapp.models.session import Session
+from eventsapp.models.user import User
 
 
 class RegistrationStatus(enum.StrEnum):
     PENDING = "pending"  # waiting for an organiser's approval; holds a seat
     CONFIRMED = "confirmed"
     WAITLISTED = "waitlisted"
-    CANCELLED = "cancelled"
+    CANCELLED = "cancelled"  # by the person, or by an organiser on their behalf
+    REJECTED = "rejected"  # an organiser declined a pending registration
 
 
 SEAT_HOLDING = (RegistrationStatus.PENDING, RegistrationStatus.CONFIRMED)
 ACTIVE = (RegistrationStatus.PENDING, RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
 
-_ACTIVE_ONLY = text("status != 'cancelled'")
+_ACTIVE_ONLY = text("status IN ('pending', 'confirmed', 'waitlisted')")
 
 
 class Registration(db.Model):
@@ -61,12 +64,23 @@ class Registration(db.Model):
     consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attended: Mapped[bool | None] = mapped_column(default=None)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # approved or rejected
+    # Higher goes first on the waitlist; organisers may move a person up.
+    waitlist_priority: Mapped[int] = mapped_column(default=0)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The partner seat contingent this seat was taken from, if any.
+    contingent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contingents.id", ondelete="SET NULL")
+    )
     # The manage link's token is derived from this nonce with the app's secret key;
     # only its hash is looked up, so the database alone opens no manage page.
     token_nonce: Mapped[str] = mapped_column(String(64), unique=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
 
     session: Mapped[Session] = relationship()
+    contingent: Mapped[Contingent | None] = relationship()
+    user: Mapped[User | None] = relationship()
 
     @property
     def holds_seat(self) -> bool:

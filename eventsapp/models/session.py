@@ -2,14 +2,19 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventsapp.database import UTCDateTime, db, utcnow
+from eventsapp.models.contingent import Contingent
 from eventsapp.models.format import Format
 from eventsapp.models.organisation import Organisation
+
+if TYPE_CHECKING:
+    from eventsapp.models.publication import Publication
 
 
 class SessionStatus(enum.StrEnum):
@@ -51,11 +56,19 @@ class Session(db.Model):
     registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    # The rule's own occurrence this session was generated from (UTC); None when added by
+    # hand. Generating again skips occurrences that already have a session.
+    occurrence_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    publication_id: Mapped[int | None] = mapped_column(ForeignKey("publications.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     format: Mapped[Format] = relationship()
     host_organisation: Mapped[Organisation] = relationship()
+    publication: Mapped[Publication | None] = relationship()
+    contingents: Mapped[list[Contingent]] = relationship(
+        order_by="Contingent.id", cascade="all, delete-orphan", passive_deletes=True
+    )
 
     @property
     def tz(self) -> ZoneInfo:

@@ -2,55 +2,21 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length
 
+from eventsapp.forms import no_control_characters, strip, valid_email
 from eventsapp.i18n import LANGUAGE_NAMES
-from eventsapp.services.emails import EmailNotValidError, normalise_email
 from eventsapp.services.registrations import Applicant
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
-
-
-# Joiners shape Arabic, Persian and Indic names correctly; they are letters' business.
-_ALLOWED_FORMAT_CHARACTERS = frozenset({"\u200c", "\u200d"})
-
-
-def _is_control(ch: str) -> bool:
-    category = unicodedata.category(ch)
-    if ch in _ALLOWED_FORMAT_CHARACTERS:
-        return False
-    return category[0] == "C" or category in ("Zl", "Zp")
-
-
-def no_control_characters(form: FlaskForm, field: StringField) -> None:
-    """Refuse control and format characters, and line or paragraph separators."""
-    if field.data and any(_is_control(ch) for ch in field.data):
-        raise ValidationError(_l("Bitte verwenden Sie nur Buchstaben, Ziffern und Satzzeichen."))
-
-
-def valid_email(form: FlaskForm, field: EmailField) -> None:
-    if not field.data:
-        return
-    try:
-        field.data = normalise_email(field.data)
-    except EmailNotValidError as error:
-        raise ValidationError(
-            _l("Bitte geben Sie eine gültige E-Mail-Adresse an, z. B. name@beispiel.de.")
-        ) from error
 
 
 class RegistrationForm(FlaskForm):
     name = StringField(
         _l("Name"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             DataRequired(_l("Bitte geben Sie Ihren Namen an.")),
             Length(max=120, message=_l("Der Name darf höchstens %(max)d Zeichen lang sein.")),
@@ -60,7 +26,7 @@ class RegistrationForm(FlaskForm):
     )
     email = EmailField(
         _l("E-Mail-Adresse"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             DataRequired(_l("Bitte geben Sie Ihre E-Mail-Adresse an.")),
             Length(max=254, message=_l("Die E-Mail-Adresse ist zu lang.")),
@@ -71,7 +37,7 @@ class RegistrationForm(FlaskForm):
     )
     organisation = StringField(
         _l("Organisation (freiwillig)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             Length(max=200, message=_l("Bitte kürzen Sie auf höchstens %(max)d Zeichen.")),
             no_control_characters,

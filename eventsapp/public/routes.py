@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -16,8 +17,12 @@ from eventsapp.services import sessions as listing
 from eventsapp.services.tokens import manage_token
 
 
+def _viewer():
+    return current_user if current_user.is_authenticated else None
+
+
 def _visible_session_or_404(session_id: int) -> Session:
-    session = listing.get_visible_session(session_id)
+    session = listing.get_visible_session(session_id, _viewer())
     if session is None:
         abort(404)
     return session
@@ -30,45 +35,74 @@ def _registration_or_404(token: str) -> Registration:
     return registration
 
 
+def _partner_organisation_id() -> int | None:
+    viewer = _viewer()
+    return viewer.organisation_id if viewer is not None and viewer.is_partner else None
+
+
 def _render_session(session: Session, form: RegistrationForm, status: int = 200):
     now = utcnow()
+    partner_id = _partner_organisation_id()
+    counts = rules.seat_counts(session, now=now)
+    own_left = rules.seat_ledger(session, now=now).left_for(partner_id) if partner_id else None
     return render_template(
         "public/session.html",
         session=session,
         form=form,
-        counts=rules.seat_counts(session),
+        counts=counts,
+        seats_for_me=counts.left if own_left is None else own_left,
+        contingent_left=(own_left - counts.left) if own_left is not None else 0,
         is_open=rules.registration_open(session, now=now),
         has_started=now >= session.starts_at,
     ), status
 
 
+def _registration_form() -> RegistrationForm:
+    form = RegistrationForm()
+    viewer = _viewer()
+    if viewer is not None and not form.is_submitted():
+        form.name.data, form.email.data = viewer.name, viewer.email
+    return form
+
+
+def _applicant(form: RegistrationForm) -> rules.Applicant:
+    """A signed-in partner member registering themselves may use their contingent."""
+    applicant = form.applicant()
+    viewer = _viewer()
+    if viewer is not None and viewer.email == applicant.email:
+        return rules.Applicant.from_user(viewer, language=applicant.language)
+    return applicant
+
+
 @bp.get("/")
 def home():
-    sessions = listing.upcoming_public_sessions(now=utcnow())
+    now = utcnow()
+    sessions = listing.upcoming_sessions(now=now, viewer=_viewer())
     return render_template(
         "public/home.html",
         groups=listing.group_by_format(sessions),
-        counts=rules.seat_counts_for(sessions),
+        counts=rules.seat_counts_for(sessions, now=now),
     )
 
 
 @bp.get("/formats/<slug>")
 def format_detail(slug: str):
-    format = listing.get_public_format(slug)
+    format = listing.get_visible_format(slug, _viewer())
     if format is None:
         abort(404)
-    sessions = listing.upcoming_public_sessions(now=utcnow(), format=format)
+    now = utcnow()
+    sessions = listing.upcoming_sessions(now=now, viewer=_viewer(), format=format)
     return render_template(
         "public/format.html",
         format=format,
         sessions=sessions,
-        counts=rules.seat_counts_for(sessions),
+        counts=rules.seat_counts_for(sessions, now=now),
     )
 
 
 @bp.get("/sessions/<int:session_id>")
 def session_detail(session_id: int):
-    return _render_session(_visible_session_or_404(session_id), RegistrationForm())
+    return _render_session(_visible_session_or_404(session_id), _registration_form())
 
 
 @bp.post("/sessions/<int:session_id>/register")
@@ -79,7 +113,7 @@ def register(session_id: int):
         return _render_session(session, form, 422)
     now = utcnow()
     try:
-        registration = rules.register_for_session(session, form.applicant(), now=now)
+        registration = rules.register_for_session(session, _applicant(form), now=now)
     except rules.AlreadyRegistered as error:
         rules.resend_manage_link(error.registration, now=now)
         db.session.commit()

@@ -1,14 +1,14 @@
-"""Registration rules: seats, the waitlist and cancellation.
+"""Registration rules: seats, partner contingents, the waitlist, approval and cancellation.
 
 Every function that changes seats first locks the session row (`lock_session`), so the
-count it reads cannot change before the caller commits. On PostgreSQL that is a row lock;
+counts it reads cannot change before the caller commits. On PostgreSQL that is a row lock;
 on SQLite the transaction already holds the database's write lock (BEGIN IMMEDIATE, see
 `eventsapp.database.configure_sqlite`), which `with_for_update()` leaves as it is.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -16,22 +16,20 @@ from sqlalchemy import func, select
 from eventsapp.database import db
 from eventsapp.mail import notifications
 from eventsapp.models import (
+    ACTIVE,
     SEAT_HOLDING,
+    Contingent,
     Registration,
     RegistrationStatus,
     Session,
     SessionStatus,
+    User,
 )
-from eventsapp.services.tokens import (
-    REGISTRATION,
-    derive_token,
-    hash_token,
-    new_nonce,
-)
+from eventsapp.services.tokens import REGISTRATION, derive_token, hash_token, new_nonce
 
 
 class RegistrationError(Exception):
-    """A registration change that the rules do not allow; the message is for the user."""
+    """A registration change that the rules do not allow."""
 
 
 class RegistrationClosed(RegistrationError):
@@ -50,17 +48,83 @@ class Applicant:
     email: str  # already normalised (services.emails.normalise_email)
     organisation_name: str = ""
     language: str = "de"
+    user_id: int | None = None
+    # The partner organisation whose contingent the applicant may use (account holders).
+    partner_organisation_id: int | None = None
+
+    @classmethod
+    def from_user(cls, user: User, language: str | None = None) -> Applicant:
+        return cls(
+            name=user.name,
+            email=user.email,
+            organisation_name=user.organisation.name if user.organisation else "",
+            language=language or user.language,
+            user_id=user.id,
+            partner_organisation_id=user.organisation_id if user.is_partner else None,
+        )
 
 
 @dataclass(frozen=True)
 class SeatCounts:
+    """What a visitor sees: seats left in the public pool and the waitlist length."""
+
     capacity: int
     taken: int
     waitlisted: int
+    reserved: int = 0  # contingent seats not yet used and not yet released
 
     @property
     def left(self) -> int:
-        return max(self.capacity - self.taken, 0)
+        return max(self.capacity - self.taken - self.reserved, 0)
+
+
+@dataclass
+class _Quota:
+    contingent_id: int
+    organisation_id: int
+    seats: int
+    used: int
+
+    @property
+    def free(self) -> int:
+        return max(self.seats - self.used, 0)
+
+
+@dataclass
+class SeatLedger:
+    """Who may still take a seat of one session, contingents included.
+
+    Unused seats of an unreleased contingent are kept for that partner; everyone else draws
+    from the public pool. Seats already taken from a contingent stay taken after release.
+    """
+
+    capacity: int
+    taken: int
+    quotas: dict[int, _Quota] = field(default_factory=dict)  # by organisation id
+
+    @property
+    def reserved(self) -> int:
+        return sum(q.free for q in self.quotas.values())
+
+    @property
+    def public_left(self) -> int:
+        return max(self.capacity - self.taken - self.reserved, 0)
+
+    def left_for(self, organisation_id: int | None) -> int:
+        quota = self.quotas.get(organisation_id) if organisation_id else None
+        return self.public_left + (quota.free if quota else 0)
+
+    def take(self, organisation_id: int | None) -> int | None:
+        """Take a seat; returns the contingent it came from (None for the public pool)."""
+        quota = self.quotas.get(organisation_id) if organisation_id else None
+        if quota and quota.free > 0:
+            quota.used += 1
+            self.taken += 1
+            return quota.contingent_id
+        if self.public_left <= 0:
+            raise RegistrationError("no seat left")
+        self.taken += 1
+        return None
 
 
 def lock_session(session_id: int) -> Session:
@@ -82,35 +146,74 @@ def registration_open(session: Session, *, now: datetime) -> bool:
     return now < session.registration_deadline
 
 
-def seat_counts(session: Session) -> SeatCounts:
-    return seat_counts_for([session])[session.id]
+def seat_ledger(session: Session, *, now: datetime) -> SeatLedger:
+    taken = db.session.execute(
+        select(Registration.contingent_id, func.count())
+        .where(Registration.session_id == session.id, Registration.status.in_(SEAT_HOLDING))
+        .group_by(Registration.contingent_id)
+    ).all()
+    used = {contingent_id: count for contingent_id, count in taken}
+    quotas = {
+        c.organisation_id: _Quota(c.id, c.organisation_id, c.seats, used.get(c.id, 0))
+        for c in _contingents([session.id])
+        if not c.is_released(now)
+    }
+    return SeatLedger(session.capacity, sum(used.values()), quotas)
 
 
-def seat_counts_for(sessions: list[Session]) -> dict[int, SeatCounts]:
-    """Seats taken and waitlist length for many sessions in one query."""
+def _contingents(session_ids: list[int]) -> list[Contingent]:
+    if not session_ids:
+        return []
+    return list(
+        db.session.execute(
+            select(Contingent).where(Contingent.session_id.in_(session_ids))
+        ).scalars()
+    )
+
+
+def seat_counts(session: Session, *, now: datetime) -> SeatCounts:
+    return seat_counts_for([session], now=now)[session.id]
+
+
+def seat_counts_for(sessions: list[Session], *, now: datetime) -> dict[int, SeatCounts]:
+    """Seats taken, reserved and waitlisted for many sessions in two queries."""
     ids = [s.id for s in sessions]
     taken: dict[int, int] = dict.fromkeys(ids, 0)
     waiting: dict[int, int] = dict.fromkeys(ids, 0)
+    by_contingent: dict[int, int] = {}
     if ids:
         rows = db.session.execute(
-            select(Registration.session_id, Registration.status, func.count())
-            .where(Registration.session_id.in_(ids))
-            .where(Registration.status != RegistrationStatus.CANCELLED)
-            .group_by(Registration.session_id, Registration.status)
+            select(
+                Registration.session_id,
+                Registration.status,
+                Registration.contingent_id,
+                func.count(),
+            )
+            .where(Registration.session_id.in_(ids), Registration.status.in_(ACTIVE))
+            .group_by(Registration.session_id, Registration.status, Registration.contingent_id)
         )
-        for session_id, status, count in rows:
+        for session_id, status, contingent_id, count in rows:
             if status in SEAT_HOLDING:
                 taken[session_id] += count
-            elif status == RegistrationStatus.WAITLISTED:
+                if contingent_id is not None:
+                    by_contingent[contingent_id] = by_contingent.get(contingent_id, 0) + count
+            else:
                 waiting[session_id] += count
-    return {s.id: SeatCounts(s.capacity, taken[s.id], waiting[s.id]) for s in sessions}
+    reserved: dict[int, int] = dict.fromkeys(ids, 0)
+    for contingent in _contingents(ids):
+        if not contingent.is_released(now):
+            free = contingent.seats - by_contingent.get(contingent.id, 0)
+            reserved[contingent.session_id] += max(free, 0)
+    return {
+        s.id: SeatCounts(s.capacity, taken[s.id], waiting[s.id], reserved[s.id]) for s in sessions
+    }
 
 
 def find_active_registration(session: Session, email: str) -> Registration | None:
     return db.session.execute(
         select(Registration)
         .where(Registration.session_id == session.id, Registration.email == email)
-        .where(Registration.status != RegistrationStatus.CANCELLED)
+        .where(Registration.status.in_(ACTIVE))
     ).scalar_one_or_none()
 
 
@@ -122,24 +225,38 @@ def find_registration_by_token(token: str) -> Registration | None:
     ).scalar_one_or_none()
 
 
+def _waitlist_order():
+    return (
+        Registration.waitlist_priority.desc(),
+        Registration.created_at,
+        Registration.id,
+    )
+
+
+def waitlist(session: Session) -> list[Registration]:
+    return list(
+        db.session.execute(
+            select(Registration)
+            .where(
+                Registration.session_id == session.id,
+                Registration.status == RegistrationStatus.WAITLISTED,
+            )
+            .order_by(*_waitlist_order())
+        ).scalars()
+    )
+
+
 def waitlist_position(registration: Registration) -> int | None:
-    """1 for the next person to get a seat; None when not on the waitlist."""
+    """1 for the next person in line; None when not on the waitlist."""
     if registration.status != RegistrationStatus.WAITLISTED:
         return None
-    ahead = db.session.execute(
-        select(func.count())
-        .select_from(Registration)
-        .where(
-            Registration.session_id == registration.session_id,
-            Registration.status == RegistrationStatus.WAITLISTED,
-            (Registration.created_at < registration.created_at)
-            | (
-                (Registration.created_at == registration.created_at)
-                & (Registration.id < registration.id)
-            ),
-        )
-    ).scalar_one()
-    return ahead + 1
+    ids = [r.id for r in waitlist(registration.session)]
+    return ids.index(registration.id) + 1
+
+
+def _partner_of(registration: Registration) -> int | None:
+    user = registration.user
+    return user.organisation_id if user is not None and user.is_partner else None
 
 
 def _seat_status(session: Session) -> RegistrationStatus:
@@ -148,24 +265,35 @@ def _seat_status(session: Session) -> RegistrationStatus:
     return RegistrationStatus.CONFIRMED
 
 
-def register_for_session(session: Session, applicant: Applicant, *, now: datetime) -> Registration:
-    """Give the applicant a seat if one is free, else a place on the waitlist.
+def register_for_session(
+    session: Session, applicant: Applicant, *, now: datetime, by_organiser: bool = False
+) -> Registration:
+    """Give the applicant a seat if one is free to them, else a place on the waitlist.
 
     Holds a lock on the session until the caller commits, so two people can never take the
-    same last seat. Queues the matching confirmation or waitlist mail.
-    Raises RegistrationClosed, or AlreadyRegistered when the email already has an active
-    registration for this session (no second row is written).
+    same last seat. Partner members use their organisation's contingent first. Organisers
+    adding someone by hand may do so until the session ends; the capacity rules are the same.
+    Queues the matching mail. Raises RegistrationClosed, or AlreadyRegistered when the email
+    already has an active registration for this session (no second row is written).
     """
     session = lock_session(session.id)
-    if not registration_open(session, now=now):
+    if by_organiser:
+        if session.status != SessionStatus.PUBLISHED or now >= session.ends_at:
+            raise RegistrationClosed("session not open for additions")
+    elif not registration_open(session, now=now):
         raise RegistrationClosed("registration closed")
     existing = find_active_registration(session, applicant.email)
     if existing is not None:
         raise AlreadyRegistered(existing)
 
     fill_free_seats(session, now=now)  # nobody may jump a waitlist left over from before
-    counts = seat_counts(session)
-    status = _seat_status(session) if counts.left > 0 else RegistrationStatus.WAITLISTED
+    ledger = seat_ledger(session, now=now)
+    contingent_id = None
+    if ledger.left_for(applicant.partner_organisation_id) > 0:
+        contingent_id = ledger.take(applicant.partner_organisation_id)
+        status = _seat_status(session)
+    else:
+        status = RegistrationStatus.WAITLISTED
     nonce = new_nonce()
     registration = Registration(
         session=session,
@@ -174,9 +302,11 @@ def register_for_session(session: Session, applicant: Applicant, *, now: datetim
         organisation_name=applicant.organisation_name,
         language=applicant.language,
         status=status,
+        contingent_id=contingent_id,
+        user_id=applicant.user_id,
         created_at=now,
         updated_at=now,
-        consented_at=now,
+        consented_at=None if by_organiser else now,
         token_nonce=nonce,
         token_hash=hash_token(derive_token(REGISTRATION, nonce)),
     )
@@ -187,42 +317,45 @@ def register_for_session(session: Session, applicant: Applicant, *, now: datetim
 
 
 def fill_free_seats(session: Session, *, now: datetime) -> list[Registration]:
-    """Give free seats to the waitlist, first come first served, and tell those promoted.
+    """Give free seats to the waitlist in order, and tell those who got one.
 
-    The caller must hold the session lock (`lock_session`).
+    Someone whose only free seat would be another partner's contingent keeps waiting while
+    people behind them may move up. The caller must hold the session lock.
     """
-    free = seat_counts(session).left
-    if free <= 0:
+    if session.status != SessionStatus.PUBLISHED or now >= session.starts_at:
         return []
-    promoted = list(
-        db.session.execute(
-            select(Registration)
-            .where(
-                Registration.session_id == session.id,
-                Registration.status == RegistrationStatus.WAITLISTED,
-            )
-            .order_by(Registration.created_at, Registration.id)
-            .limit(free)
-        ).scalars()
-    )
-    for registration in promoted:
+    ledger = seat_ledger(session, now=now)
+    promoted = []
+    for registration in waitlist(session):
+        if ledger.public_left <= 0 and ledger.reserved <= 0:
+            break
+        organisation_id = _partner_of(registration)
+        if ledger.left_for(organisation_id) <= 0:
+            continue
+        registration.contingent_id = ledger.take(organisation_id)
         registration.status = _seat_status(session)
         registration.updated_at = now
         notifications.registration_promoted(registration, now=now)
+        promoted.append(registration)
     db.session.flush()
     return promoted
+
+
+def _locked(registration: Registration) -> Session:
+    session = lock_session(registration.session_id)
+    db.session.refresh(registration)
+    return session
 
 
 def cancel_registration(registration: Registration, *, now: datetime) -> list[Registration]:
     """Cancel a registration; a freed seat goes to the next on the waitlist at once.
 
     Returns the registrations promoted in its place. Raises RegistrationError when the
-    registration is already cancelled or the session has begun.
+    registration is no longer active or the session has begun.
     """
-    session = lock_session(registration.session_id)
-    db.session.refresh(registration)
-    if registration.status == RegistrationStatus.CANCELLED:
-        raise RegistrationError("already cancelled")
+    session = _locked(registration)
+    if not registration.is_active:
+        raise RegistrationError("not active")
     if now >= session.starts_at:
         raise RegistrationClosed("session has started")
     held_seat = registration.holds_seat
@@ -231,9 +364,56 @@ def cancel_registration(registration: Registration, *, now: datetime) -> list[Re
     registration.updated_at = now
     db.session.flush()
     notifications.registration_cancelled(registration, now=now)
-    if held_seat and session.status == SessionStatus.PUBLISHED:
-        return fill_free_seats(session, now=now)
-    return []
+    return fill_free_seats(session, now=now) if held_seat else []
+
+
+def approve_registration(registration: Registration, *, now: datetime) -> None:
+    """Confirm a pending registration; the person is mailed."""
+    _locked(registration)
+    if registration.status != RegistrationStatus.PENDING:
+        raise RegistrationError("not pending")
+    registration.status = RegistrationStatus.CONFIRMED
+    registration.decided_at = now
+    registration.updated_at = now
+    notifications.registration_approved(registration, now=now)
+
+
+def reject_registration(registration: Registration, *, now: datetime) -> list[Registration]:
+    """Decline a pending registration; its seat goes to the waitlist at once."""
+    session = _locked(registration)
+    if registration.status != RegistrationStatus.PENDING:
+        raise RegistrationError("not pending")
+    registration.status = RegistrationStatus.REJECTED
+    registration.decided_at = now
+    registration.updated_at = now
+    db.session.flush()
+    notifications.registration_rejected(registration, now=now)
+    return fill_free_seats(session, now=now)
+
+
+def move_to_top_of_waitlist(registration: Registration, *, now: datetime) -> None:
+    """Put a waitlisted person first in line (an organiser's decision)."""
+    session = _locked(registration)
+    if registration.status != RegistrationStatus.WAITLISTED:
+        raise RegistrationError("not waitlisted")
+    top = db.session.execute(
+        select(func.max(Registration.waitlist_priority)).where(
+            Registration.session_id == session.id,
+            Registration.status == RegistrationStatus.WAITLISTED,
+        )
+    ).scalar_one()
+    registration.waitlist_priority = (top or 0) + 1
+    registration.updated_at = now
+    db.session.flush()
+    fill_free_seats(session, now=now)
+
+
+def set_attendance(registration: Registration, attended: bool, *, now: datetime) -> None:
+    """Record check-in at the door (or undo it)."""
+    if registration.status != RegistrationStatus.CONFIRMED:
+        raise RegistrationError("only confirmed registrations can check in")
+    registration.attended = attended
+    registration.checked_in_at = now if attended else None
 
 
 def resend_manage_link(registration: Registration, *, now: datetime) -> None:

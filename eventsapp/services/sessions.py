@@ -1,29 +1,43 @@
-"""Which sessions a visitor sees."""
+"""Which formats and sessions a viewer may see.
+
+Anonymous visitors see public formats; account holders (partner members, organisers,
+admins) also see formats for partners. Drafts are never shown on the public side.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from eventsapp.database import db
-from eventsapp.models import Format, Session, SessionStatus, Visibility
+from eventsapp.models import Format, Session, SessionStatus, User, Visibility
+
+VISIBLE_STATUSES = (SessionStatus.PUBLISHED, SessionStatus.CANCELLED)
 
 
-def _public_sessions():
+def visible_visibilities(viewer: User | None) -> tuple[Visibility, ...]:
+    if viewer is not None and viewer.is_authenticated:
+        return (Visibility.PUBLIC, Visibility.PARTNERS)
+    return (Visibility.PUBLIC,)
+
+
+def _visible_sessions(viewer: User | None) -> Select:
     return (
         select(Session)
         .join(Session.format)
-        .where(Format.visibility == Visibility.PUBLIC)
+        .where(Format.visibility.in_(visible_visibilities(viewer)))
         .options(joinedload(Session.format), joinedload(Session.host_organisation))
     )
 
 
-def upcoming_public_sessions(*, now: datetime, format: Format | None = None) -> list[Session]:
-    """Published public sessions that have not ended, soonest first."""
-    stmt = _public_sessions().where(
+def upcoming_sessions(
+    *, now: datetime, viewer: User | None = None, format: Format | None = None
+) -> list[Session]:
+    """Published sessions the viewer may see that have not ended, soonest first."""
+    stmt = _visible_sessions(viewer).where(
         Session.status == SessionStatus.PUBLISHED, Session.ends_at > now
     )
     if format is not None:
@@ -38,17 +52,18 @@ def group_by_format(sessions: list[Session]) -> list[tuple[Format, list[Session]
     return sorted(groups.items(), key=lambda item: item[1][0].starts_at)
 
 
-def get_public_format(slug: str) -> Format | None:
+def get_visible_format(slug: str, viewer: User | None = None) -> Format | None:
     return db.session.execute(
-        select(Format).where(Format.slug == slug, Format.visibility == Visibility.PUBLIC)
+        select(Format).where(
+            Format.slug == slug, Format.visibility.in_(visible_visibilities(viewer))
+        )
     ).scalar_one_or_none()
 
 
-def get_visible_session(session_id: int) -> Session | None:
-    """A public session a visitor may open: published or cancelled, never a draft."""
+def get_visible_session(session_id: int, viewer: User | None = None) -> Session | None:
+    """A session the viewer may open: published or cancelled, never a draft."""
     return db.session.execute(
-        _public_sessions().where(
-            Session.id == session_id,
-            Session.status.in_([SessionStatus.PUBLISHED, SessionStatus.CANCELLED]),
+        _visible_sessions(viewer).where(
+            Session.id == session_id, Session.status.in_(VISIBLE_STATUSES)
         )
     ).scalar_one_or_none()

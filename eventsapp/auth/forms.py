@@ -1,0 +1,70 @@
+"""Sign-in and password forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from eventsapp.forms import strip, valid_email
+from eventsapp.services.accounts import MIN_PASSWORD_LENGTH
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        _l("E-Mail-Adresse"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Bitte geben Sie Ihre E-Mail-Adresse an.")),
+            Length(max=254, message=_l("Die E-Mail-Adresse ist zu lang.")),
+            valid_email,
+        ],
+        render_kw={"autocomplete": "username"},
+    )
+    password = PasswordField(
+        _l("Passwort"),
+        validators=[
+            DataRequired(_l("Bitte geben Sie Ihr Passwort an.")),
+            Length(max=1000, message=_l("Das Passwort ist zu lang.")),
+        ],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+def _new_password_field(label: object) -> PasswordField:
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(_l("Bitte geben Sie ein Passwort an.")),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=1000,
+                message=_l("Das Passwort muss mindestens %(min)d Zeichen lang sein."),
+            ),
+        ],
+        description=_l(
+            "Mindestens %(min)d Zeichen. Ein Satz aus mehreren Wörtern ist gut.",
+            min=MIN_PASSWORD_LENGTH,
+        ),
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class SetPasswordForm(FlaskForm):
+    password = _new_password_field(_l("Neues Passwort"))
+    confirm = PasswordField(
+        _l("Neues Passwort wiederholen"),
+        validators=[
+            EqualTo("password", message=_l("Die beiden Passwörter stimmen nicht überein."))
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ChangePasswordForm(SetPasswordForm):
+    current = PasswordField(
+        _l("Bisheriges Passwort"),
+        validators=[DataRequired(_l("Bitte geben Sie Ihr bisheriges Passwort an."))],
+        render_kw={"autocomplete": "current-password"},
+    )

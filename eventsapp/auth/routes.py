@@ -1,0 +1,108 @@
+"""Sign in and out, set a password from an invitation, change it."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from eventsapp.auth import bp
+from eventsapp.auth.forms import ChangePasswordForm, LoginForm, SetPasswordForm
+from eventsapp.database import db, utcnow
+from eventsapp.extensions import limiter
+from eventsapp.services import accounts
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path on this site: no scheme, no host, no protocol-relative or backslash tricks."""
+    if not target or len(target) > 500:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(ch) < 32 for ch in target):
+        return None
+    return target
+
+
+def _home_for(user) -> str:
+    return url_for("organiser.dashboard") if user.is_organiser else url_for("public.home")
+
+
+def _limit(name: str) -> str:
+    return current_app.config[name]
+
+
+def _login_email_key() -> str:
+    return (request.form.get("email") or "").strip().lower()[:254] or "-"
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: _limit("LOGIN_RATE_LIMIT"), methods=["POST"])
+@limiter.limit(
+    lambda: _limit("LOGIN_RATE_LIMIT_PER_EMAIL"), methods=["POST"], key_func=_login_email_key
+)
+def login():
+    if current_user.is_authenticated:
+        return redirect(_home_for(current_user))
+    form = LoginForm()
+    next_url = safe_next(request.args.get("next"))
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data, now=utcnow())
+        if user is not None:
+            db.session.commit()
+            session.clear()  # no session fixation: a fresh cookie for the signed-in user
+            login_user(user)
+            return redirect(next_url or _home_for(user), 303)
+        form.password.errors.append(_("E-Mail-Adresse oder Passwort stimmen nicht."))
+    status = 422 if form.errors else 200
+    return render_template("auth/login.html", form=form, next_url=next_url), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    accounts.end_all_sessions(current_user)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("Sie sind abgemeldet."), "success")
+    return redirect(url_for("public.home"), 303)
+
+
+@bp.route("/set-password/<token>", methods=["GET", "POST"])
+def set_password(token: str):
+    user = accounts.user_from_password_token(token)
+    if user is None:
+        abort(404)
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        accounts.set_password(user, form.password.data, now=utcnow())
+        db.session.commit()
+        flash(_("Ihr Passwort ist gespeichert. Bitte melden Sie sich an."), "success")
+        return redirect(url_for("auth.login"), 303)
+    return render_template("auth/set_password.html", form=form, user=user), (
+        422 if form.errors else 200
+    )
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(
+                current_user, form.current.data, form.password.data, now=utcnow()
+            )
+        except accounts.AccountError as error:
+            getattr(form, error.field or "current").errors.append(str(error.message))
+        else:
+            db.session.commit()
+            logout_user()
+            session.clear()
+            flash(_("Ihr Passwort ist geändert. Bitte melden Sie sich neu an."), "success")
+            return redirect(url_for("auth.login"), 303)
+    return render_template("auth/account.html", form=form), 422 if form.errors else 200

@@ -1,0 +1,335 @@
+"""Back-office forms: formats, schedules, sessions, registrations, contingents."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from eventsapp.forms import no_control_characters, plain_text, strip, valid_email
+from eventsapp.i18n import LANGUAGE_NAMES
+from eventsapp.services.recurrence import MAX_OCCURRENCES, RecurrenceSpec
+
+MAX_CAPACITY = 10_000
+
+WEEKDAY_CHOICES = [
+    (0, _l("Montag")),
+    (1, _l("Dienstag")),
+    (2, _l("Mittwoch")),
+    (3, _l("Donnerstag")),
+    (4, _l("Freitag")),
+    (5, _l("Samstag")),
+    (6, _l("Sonntag")),
+]
+NTH_CHOICES = [
+    (1, _l("ersten")),
+    (2, _l("zweiten")),
+    (3, _l("dritten")),
+    (4, _l("vierten")),
+    (-1, _l("letzten")),
+]
+
+
+def _text(label: object, max_length: int, required: bool = False, **kwargs) -> StringField:
+    validators = [Length(max=max_length, message=_l("Bitte höchstens %(max)d Zeichen."))]
+    validators.insert(
+        0, DataRequired(_l("Bitte füllen Sie dieses Feld aus.")) if required else Optional()
+    )
+    return StringField(
+        label,
+        filters=[strip],
+        validators=[*validators, no_control_characters],
+        render_kw={"maxlength": max_length},
+        **kwargs,
+    )
+
+
+def _number(label: object, low: int, high: int, **kwargs) -> IntegerField:
+    return IntegerField(
+        label,
+        validators=[
+            InputRequired(_l("Bitte geben Sie eine ganze Zahl an.")),
+            NumberRange(min=low, max=high, message=_l("Bitte eine Zahl von %(min)s bis %(max)s.")),
+        ],
+        render_kw={"min": low, "max": high, "inputmode": "numeric"},
+        **kwargs,
+    )
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class FormatForm(FlaskForm):
+    title = _text(_l("Titel"), 200, required=True)
+    summary = _text(_l("Kurzbeschreibung"), 300)
+    description = TextAreaField(
+        _l("Beschreibung"),
+        filters=[strip],
+        validators=[Length(max=10_000, message=_l("Bitte höchstens %(max)d Zeichen.")), plain_text],
+        render_kw={"rows": 6},
+    )
+    host_organisation = SelectField(_l("Gastgebende Organisation"), coerce=int)
+    venue_name = _text(_l("Ort (Name)"), 200)
+    venue_address = _text(_l("Adresse"), 300)
+    duration_minutes = _number(_l("Dauer in Minuten"), 15, 24 * 60, default=120)
+    capacity = _number(_l("Plätze"), 1, MAX_CAPACITY, default=20)
+    visibility = RadioField(
+        _l("Sichtbar für"),
+        choices=[
+            ("public", _l("alle (öffentlich)")),
+            ("partners", _l("nur angemeldete Partnerorganisationen")),
+        ],
+        default="public",
+    )
+    approval_required = BooleanField(_l("Anmeldungen müssen bestätigt werden"))
+
+    def __init__(self, *args, host_choices: list[tuple[int, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.host_organisation.choices = host_choices
+        self.host_organisation.invalid_choice_message = _l(
+            "Bitte wählen Sie eine Organisation aus der Liste."
+        )
+
+
+class ScheduleForm(FlaskForm):
+    kind = RadioField(
+        _l("Wiederholung"),
+        choices=[
+            ("weekly", _l("wöchentlich oder alle paar Wochen")),
+            ("monthly", _l("monatlich an einem Wochentag")),
+            ("dates", _l("einzelne Daten")),
+        ],
+        default="monthly",
+    )
+    interval = _number(_l("Alle wie viele Wochen?"), 1, 8, default=1)
+    weekday = SelectField(_l("Wochentag"), coerce=int, choices=WEEKDAY_CHOICES, default=1)
+    nth = SelectField(_l("Am"), coerce=int, choices=NTH_CHOICES, default=2)
+    start_date = DateField(
+        _l("Erster möglicher Tag"),
+        validators=[InputRequired(_l("Bitte geben Sie ein Datum an (TT.MM.JJJJ)."))],
+    )
+    start_time = TimeField(
+        _l("Beginn (Uhrzeit)"),
+        validators=[InputRequired(_l("Bitte geben Sie eine Uhrzeit an (HH:MM)."))],
+    )
+    end = RadioField(
+        _l("Ende der Reihe"),
+        choices=[("count", _l("nach einer Anzahl von Terminen")), ("until", _l("an einem Datum"))],
+        default="until",
+    )
+    count = IntegerField(
+        _l("Anzahl der Termine"),
+        validators=[
+            Optional(),
+            NumberRange(
+                min=1, max=MAX_OCCURRENCES, message=_l("Bitte eine Zahl von %(min)s bis %(max)s.")
+            ),
+        ],
+    )
+    until = DateField(_l("Letzter möglicher Tag"), validators=[Optional()])
+    dates = TextAreaField(
+        _l("Daten (eines pro Zeile, z. B. 14.01.2027)"),
+        filters=[strip],
+        validators=[Length(max=5000, message=_l("Bitte höchstens %(max)d Zeichen."))],
+        render_kw={"rows": 5},
+    )
+
+    def validate_count(self, field: IntegerField) -> None:
+        if self.kind.data != "dates" and self.end.data == "count" and not field.data:
+            raise ValidationError(_l("Bitte geben Sie die Anzahl der Termine an."))
+
+    def validate_until(self, field: DateField) -> None:
+        if self.kind.data != "dates" and self.end.data == "until":
+            if not field.data:
+                raise ValidationError(_l("Bitte geben Sie das Enddatum an (TT.MM.JJJJ)."))
+            if self.start_date.data and field.data < self.start_date.data:
+                raise ValidationError(_l("Das Ende liegt vor dem ersten Tag."))
+
+    def validate_dates(self, field: TextAreaField) -> None:
+        if self.kind.data != "dates":
+            return
+        parsed = []
+        for line in (field.data or "").splitlines():
+            if not line.strip():
+                continue
+            value = _parse_day(line.strip())
+            if value is None:
+                raise ValidationError(
+                    _l("„%(line)s“ ist kein Datum. Bitte so: 14.01.2027", line=line.strip()[:40])
+                )
+            parsed.append(value)
+        if not parsed:
+            raise ValidationError(_l("Bitte geben Sie mindestens ein Datum an."))
+        if len(parsed) > MAX_OCCURRENCES:
+            raise ValidationError(_l("Höchstens %(max)d Daten auf einmal.", max=MAX_OCCURRENCES))
+        self.parsed_dates = tuple(parsed)
+
+    def spec(self) -> RecurrenceSpec:
+        return RecurrenceSpec(
+            kind=self.kind.data,
+            start_date=self.start_date.data,
+            start_time=self.start_time.data,
+            weekday=self.weekday.data,
+            interval=self.interval.data or 1,
+            nth=self.nth.data,
+            count=self.count.data if self.end.data == "count" else None,
+            until=self.until.data if self.end.data == "until" else None,
+            dates=getattr(self, "parsed_dates", ()),
+        )
+
+
+def _parse_day(text: str) -> date | None:
+    for pattern in ("%d.%m.%Y", "%Y-%m-%d", "%d.%m.%y"):
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+class SessionForm(FlaskForm):
+    start_date = DateField(
+        _l("Datum"), validators=[InputRequired(_l("Bitte geben Sie ein Datum an."))]
+    )
+    start_time = TimeField(
+        _l("Beginn"), validators=[InputRequired(_l("Bitte geben Sie eine Uhrzeit an."))]
+    )
+    end_time = TimeField(
+        _l("Ende"), validators=[InputRequired(_l("Bitte geben Sie eine Uhrzeit an."))]
+    )
+    scope = RadioField(
+        _l("Zeitänderung gilt für"),
+        choices=[
+            ("this", _l("nur diesen Termin")),
+            ("following", _l("diesen und alle folgenden Termine des Formats")),
+        ],
+        default="this",
+    )
+    venue_name = _text(_l("Ort (Name)"), 200, required=True)
+    venue_address = _text(_l("Adresse"), 300)
+    host_organisation = SelectField(_l("Gastgebende Organisation"), coerce=int)
+    capacity = _number(_l("Plätze"), 1, MAX_CAPACITY)
+    languages = MultiCheckboxField(
+        _l("Gesprochene Sprachen"),
+        choices=list(LANGUAGE_NAMES.items()),
+        validate_choice=True,
+    )
+    interpreting = _text(_l("Dolmetschen"), 200)
+    note = TextAreaField(
+        _l("Hinweis für Teilnehmende"),
+        filters=[strip],
+        validators=[Length(max=2000, message=_l("Bitte höchstens %(max)d Zeichen.")), plain_text],
+        render_kw={"rows": 3},
+    )
+
+    def __init__(self, *args, host_choices: list[tuple[int, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.host_organisation.choices = host_choices
+        self.host_organisation.invalid_choice_message = _l(
+            "Bitte wählen Sie eine Organisation aus der Liste."
+        )
+        self.languages.invalid_choice_message = _l("Bitte nur Sprachen aus der Liste.")
+
+    def validate_end_time(self, field: TimeField) -> None:
+        if self.start_time.data and field.data and field.data <= self.start_time.data:
+            raise ValidationError(_l("Das Ende muss nach dem Beginn liegen."))
+
+
+class CancelSessionForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Grund der Absage (steht in der E-Mail an alle Angemeldeten)"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Bitte nennen Sie einen Grund.")),
+            Length(max=2000, message=_l("Bitte höchstens %(max)d Zeichen.")),
+            plain_text,
+        ],
+        render_kw={"rows": 3},
+    )
+
+
+class PublishForm(FlaskForm):
+    sessions = MultiCheckboxField(_l("Entwürfe"), coerce=int, validate_choice=True)
+
+    def __init__(self, *args, draft_choices: list[tuple[int, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.sessions.choices = draft_choices
+        self.sessions.invalid_choice_message = _l("Bitte nur Entwürfe aus der Liste wählen.")
+
+    def validate_sessions(self, field: MultiCheckboxField) -> None:
+        if not field.data:
+            raise ValidationError(_l("Bitte wählen Sie mindestens einen Entwurf aus."))
+
+
+class GenerateForm(FlaskForm):
+    until = DateField(
+        _l("Entwürfe anlegen bis"), validators=[InputRequired(_l("Bitte geben Sie ein Datum an."))]
+    )
+
+
+class ManualRegistrationForm(FlaskForm):
+    name = _text(_l("Name"), 120, required=True)
+    email = EmailField(
+        _l("E-Mail-Adresse"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Bitte geben Sie die E-Mail-Adresse an.")),
+            Length(max=254, message=_l("Die E-Mail-Adresse ist zu lang.")),
+            valid_email,
+        ],
+    )
+    organisation = _text(_l("Organisation"), 200)
+    language = SelectField(
+        _l("Sprache der E-Mails"), choices=list(LANGUAGE_NAMES.items()), default="de"
+    )
+
+    def __init__(self, *args, languages: tuple[str, ...], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.language.choices = [(code, LANGUAGE_NAMES[code]) for code in languages]
+        self.language.invalid_choice_message = _l("Bitte wählen Sie eine Sprache aus der Liste.")
+
+
+class ContingentForm(FlaskForm):
+    organisation = SelectField(_l("Partnerorganisation"), coerce=int)
+    seats = _number(_l("Plätze"), 1, MAX_CAPACITY)
+    release_date = DateField(
+        _l("Freigabe am"), validators=[InputRequired(_l("Bitte geben Sie ein Datum an."))]
+    )
+    release_time = TimeField(
+        _l("um"), validators=[InputRequired(_l("Bitte geben Sie eine Uhrzeit an."))]
+    )
+
+    def __init__(self, *args, partner_choices: list[tuple[int, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.organisation.choices = partner_choices
+        self.organisation.invalid_choice_message = _l(
+            "Bitte wählen Sie eine Organisation aus der Liste."
+        )
+
+
+class ActionForm(FlaskForm):
+    """Only the CSRF token, for buttons that change something."""

@@ -1,0 +1,156 @@
+"""Accounts: password hashing, sign-in checks, invitations and password changes."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from eventsapp.database import db
+from eventsapp.mail.outbox import enqueue_mail
+from eventsapp.models import Organisation, OrganisationKind, Role, User
+from eventsapp.urls import external_url
+
+MIN_PASSWORD_LENGTH = 12
+INVITATION_MAX_AGE = 72 * 3600  # seconds a set-password link stays valid
+
+_hasher = PasswordHasher()
+# Verified when no account matches, so a wrong email takes as long as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class AccountError(ValueError):
+    def __init__(self, message: object, field: str | None = None) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            _l("Das Passwort muss mindestens %(min)d Zeichen lang sein.", min=MIN_PASSWORD_LENGTH),
+            field="password",
+        )
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.execute(select(User).where(User.email == email)).scalar_one_or_none()
+
+
+def authenticate(email: str, password: str, *, now: datetime) -> User | None:
+    """The active user with this email and password, else None (same time either way)."""
+    user = find_user_by_email(email)
+    try:
+        _hasher.verify(user.password_hash if user and user.password_hash else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.password_hash or not user.active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = now
+    return user
+
+
+def end_all_sessions(user: User) -> None:
+    """Invalidate every login cookie of this user (logout, password change)."""
+    user.auth_nonce = secrets.token_urlsafe(24)
+
+
+def set_password(user: User, password: str, *, now: datetime) -> None:
+    check_password_strength(password)
+    user.password_hash = hash_password(password)
+    user.password_changed_at = now
+    end_all_sessions(user)
+
+
+def change_password(user: User, current: str, new: str, *, now: datetime) -> None:
+    try:
+        _hasher.verify(user.password_hash or _DUMMY_HASH, current)
+    except (VerificationError, InvalidHashError) as error:
+        raise AccountError(_l("Das bisherige Passwort stimmt nicht."), field="current") from error
+    set_password(user, new, now=now)
+
+
+def _invitation_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="eventsapp-set-password")
+
+
+def password_link_token(user: User) -> str:
+    """A signed link token, void once the password is set (the nonce changes then)."""
+    return _invitation_serializer().dumps({"user": user.id, "nonce": user.auth_nonce[:12]})
+
+
+def user_from_password_token(token: str) -> User | None:
+    try:
+        data = _invitation_serializer().loads(token, max_age=INVITATION_MAX_AGE)
+    except (SignatureExpired, BadSignature):
+        return None
+    if not isinstance(data, dict):
+        return None
+    user = db.session.get(User, data.get("user"))
+    if user is None or not user.active or user.auth_nonce[:12] != data.get("nonce"):
+        return None
+    return user
+
+
+def create_user(
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    organisation: Organisation | None,
+    language: str = "de",
+    password: str | None = None,
+    now: datetime,
+) -> User:
+    """Create an account; organisers and partners belong to an organisation of the right kind."""
+    if find_user_by_email(email) is not None:
+        raise AccountError(_l("Für diese E-Mail-Adresse gibt es schon ein Konto."), field="email")
+    if role == Role.PARTNER and (
+        organisation is None or organisation.kind != OrganisationKind.PARTNER
+    ):
+        raise AccountError(
+            _l("Partnermitglieder gehören zu einer Partnerorganisation."), field="organisation"
+        )
+    if role == Role.ORGANISER and organisation is None:
+        raise AccountError(_l("Veranstalter gehören zu einer Organisation."), field="organisation")
+    user = User(
+        email=email,
+        name=name,
+        role=role,
+        organisation=organisation,
+        language=language,
+        active=True,
+        created_at=now,
+    )
+    if password is not None:
+        set_password(user, password, now=now)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def invite_user(user: User, *, now: datetime) -> None:
+    """Mail a link to set the password (valid for three days), through the outbox."""
+    link = external_url("auth.set_password", token=password_link_token(user))
+    enqueue_mail(
+        dedupe_key=f"user:{user.id}:invite:{user.auth_nonce[:12]}:{now:%Y%m%d%H%M}",
+        recipient=user.email,
+        language=user.language,
+        template="account_invitation",
+        subject=_l("Ihr Zugang zu %(site)s", site=current_app.config["EVENTSAPP_SITE_NAME"]),
+        context={"user": user, "link": link, "hours": INVITATION_MAX_AGE // 3600},
+        now=now,
+    )

@@ -1,0 +1,97 @@
+"""Partner seat contingents: seats of a session kept for one partner until a release time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from eventsapp.database import db
+from eventsapp.models import Contingent, Organisation, OrganisationKind, Session
+from eventsapp.services.recurrence import RecurrenceError
+from eventsapp.services.registrations import fill_free_seats, lock_session, seat_ledger
+
+
+class ContingentError(RecurrenceError):
+    """A contingent the rules do not allow; `message` is for the organiser."""
+
+
+def set_contingent(
+    session: Session,
+    organisation: Organisation,
+    *,
+    seats: int,
+    release_at: datetime,
+    now: datetime,
+) -> Contingent:
+    """Reserve (or change) a partner's seats; the public pool must still add up."""
+    session = lock_session(session.id)
+    if organisation.kind != OrganisationKind.PARTNER:
+        raise ContingentError(
+            _l("Kontingente gibt es nur für Partnerorganisationen."), field="organisation"
+        )
+    if release_at > session.starts_at:
+        raise ContingentError(
+            _l("Die Freigabe muss vor dem Beginn des Termins liegen."), field="release_at"
+        )
+    contingent = db.session.execute(
+        select(Contingent).where(
+            Contingent.session_id == session.id, Contingent.organisation_id == organisation.id
+        )
+    ).scalar_one_or_none()
+    if contingent is None:
+        contingent = Contingent(
+            session_id=session.id,
+            organisation=organisation,
+            seats=0,
+            release_at=release_at,
+            created_at=now,
+        )
+        db.session.add(contingent)
+    contingent.seats = seats
+    contingent.release_at = release_at
+    contingent.released_handled_at = None
+    db.session.flush()
+    ledger = seat_ledger(session, now=now)
+    if ledger.taken + ledger.reserved > session.capacity:
+        raise ContingentError(
+            _l(
+                "So viele Plätze sind nicht mehr frei (frei: %(free)d).",
+                free=max(session.capacity - ledger.taken - ledger.reserved + seats, 0),
+            ),
+            field="seats",
+        )
+    return contingent
+
+
+def remove_contingent(contingent: Contingent, *, now: datetime) -> None:
+    """Give a contingent's unused seats back to everyone at once."""
+    session = lock_session(contingent.session_id)
+    db.session.delete(contingent)
+    db.session.flush()
+    fill_free_seats(session, now=now)
+
+
+def release_due_contingents(*, now: datetime) -> int:
+    """Hand the unused seats of contingents past their release time to the waitlist.
+
+    Seats count as public from the release time on anyway; this moves waiting people into
+    them. Returns how many people got a seat.
+    """
+    due = (
+        db.session.execute(
+            select(Contingent).where(
+                Contingent.release_at <= now, Contingent.released_handled_at.is_(None)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    promoted = 0
+    for contingent in due:
+        session = lock_session(contingent.session_id)
+        promoted += len(fill_free_seats(session, now=now))
+        contingent.released_handled_at = now
+    db.session.flush()
+    return promoted
