@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
 from eventsapp.services.emails import EmailNotValidError, normalise_email
@@ -47,3 +49,8 @@ def valid_email(form: FlaskForm, field: Field) -> None:
         raise ValidationError(
             _l("Bitte geben Sie eine gültige E-Mail-Adresse an, z. B. name@beispiel.de.")
         ) from error
+
+
+def options(pairs: Iterable[tuple[object, object]]) -> list[SelectChoice]:
+    """(value, label) pairs as the choices of a select, radio or checkbox field."""
+    return [SelectChoice(value, label) for value, label in pairs]

@@ -202,3 +202,15 @@ def smtp_server() -> Iterator[SMTPServer]:
         yield server
     finally:
         server.controller.stop()
+
+
+def login(
+    client: FlaskClient,
+    email: str,
+    password: str = "correct horse battery staple",
+    next_url: str | None = None,
+):
+    """Sign in through the login form, as a person would."""
+    url = "/auth/login" + (f"?next={next_url}" if next_url else "")
+    token = csrf_token(client, "/auth/login")
+    return client.post(url, data={"email": email, "password": password, "csrf_token": token})

@@ -10,8 +10,10 @@ from eventsapp.models import (
     Format,
     Organisation,
     OrganisationKind,
+    Role,
     Session,
     SessionStatus,
+    User,
     Visibility,
 )
 from eventsapp.services.registrations import Applicant
@@ -79,4 +81,26 @@ def applicant(n: int | str = 1, **values) -> Applicant:
         name=values.pop("name", f"Person {n}"),
         email=values.pop("email", f"person{n}@example.org"),
         **values,
+    )
+
+
+PASSWORD = "correct horse battery staple"
+
+
+def make_user(
+    role: Role = Role.ORGANISER, organisation: Organisation | None = None, **values
+) -> User:
+    from eventsapp.services.accounts import create_user
+
+    n = next(_counter)
+    if organisation is None and role != Role.ADMIN:
+        kind = OrganisationKind.PARTNER if role == Role.PARTNER else OrganisationKind.HOST
+        organisation = make_organisation(kind)
+    return create_user(
+        email=values.pop("email", f"user{n}@example.org"),
+        name=values.pop("name", f"User {n}"),
+        role=role,
+        organisation=organisation,
+        password=values.pop("password", PASSWORD),
+        now=utcnow(),
     )

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, Length, Optional
 
-from eventsapp.forms import no_control_characters, plain_text, strip, valid_email
+from eventsapp.forms import no_control_characters, options, plain_text, strip, valid_email
 from eventsapp.i18n import LANGUAGE_NAMES
 
 
@@ -29,7 +29,9 @@ class OrganisationForm(FlaskForm):
     name = _text(_l("Name"), 200, required=True)
     kind = RadioField(
         _l("Art"),
-        choices=[("partner", _l("Partnerorganisation")), ("host", _l("Gastgeber (Behörde)"))],
+        choices=options(
+            [("partner", _l("Partnerorganisation")), ("host", _l("Gastgeber (Behörde)"))]
+        ),
         default="partner",
     )
     contact_email = EmailField(
@@ -73,15 +75,17 @@ class InviteForm(FlaskForm):
     )
     role = RadioField(
         _l("Rolle"),
-        choices=[
-            ("partner", _l("Mitglied einer Partnerorganisation")),
-            ("organiser", _l("Veranstalter/in")),
-            ("admin", _l("Administrator/in")),
-        ],
+        choices=options(
+            [
+                ("partner", _l("Mitglied einer Partnerorganisation")),
+                ("organiser", _l("Veranstalter/in")),
+                ("admin", _l("Administrator/in")),
+            ]
+        ),
         default="partner",
     )
     organisation = SelectField(_l("Organisation"), coerce=int)
-    language = SelectField(_l("Sprache"), choices=list(LANGUAGE_NAMES.items()), default="de")
+    language = SelectField(_l("Sprache"), choices=options(LANGUAGE_NAMES.items()), default="de")
 
     def __init__(
         self,
@@ -91,9 +95,9 @@ class InviteForm(FlaskForm):
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.organisation.choices = [(0, _l("– keine –")), *organisation_choices]
+        self.organisation.choices = options([(0, _l("– keine –")), *organisation_choices])
         self.organisation.invalid_choice_message = _l(
             "Bitte wählen Sie eine Organisation aus der Liste."
         )
-        self.language.choices = [(code, LANGUAGE_NAMES[code]) for code in languages]
+        self.language.choices = options((code, LANGUAGE_NAMES[code]) for code in languages)
         self.language.invalid_choice_message = _l("Bitte wählen Sie eine Sprache aus der Liste.")

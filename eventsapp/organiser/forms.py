@@ -28,7 +28,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from eventsapp.forms import no_control_characters, plain_text, strip, valid_email
+from eventsapp.forms import no_control_characters, options, plain_text, strip, valid_email
 from eventsapp.i18n import LANGUAGE_NAMES
 from eventsapp.services.recurrence import MAX_OCCURRENCES, RecurrenceSpec
 
@@ -99,17 +99,19 @@ class FormatForm(FlaskForm):
     capacity = _number(_l("Plätze"), 1, MAX_CAPACITY, default=20)
     visibility = RadioField(
         _l("Sichtbar für"),
-        choices=[
-            ("public", _l("alle (öffentlich)")),
-            ("partners", _l("nur angemeldete Partnerorganisationen")),
-        ],
+        choices=options(
+            [
+                ("public", _l("alle (öffentlich)")),
+                ("partners", _l("nur angemeldete Partnerorganisationen")),
+            ]
+        ),
         default="public",
     )
     approval_required = BooleanField(_l("Anmeldungen müssen bestätigt werden"))
 
     def __init__(self, *args, host_choices: list[tuple[int, str]], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.host_organisation.choices = host_choices
+        self.host_organisation.choices = options(host_choices)
         self.host_organisation.invalid_choice_message = _l(
             "Bitte wählen Sie eine Organisation aus der Liste."
         )
@@ -118,16 +120,18 @@ class FormatForm(FlaskForm):
 class ScheduleForm(FlaskForm):
     kind = RadioField(
         _l("Wiederholung"),
-        choices=[
-            ("weekly", _l("wöchentlich oder alle paar Wochen")),
-            ("monthly", _l("monatlich an einem Wochentag")),
-            ("dates", _l("einzelne Daten")),
-        ],
+        choices=options(
+            [
+                ("weekly", _l("wöchentlich oder alle paar Wochen")),
+                ("monthly", _l("monatlich an einem Wochentag")),
+                ("dates", _l("einzelne Daten")),
+            ]
+        ),
         default="monthly",
     )
     interval = _number(_l("Alle wie viele Wochen?"), 1, 8, default=1)
-    weekday = SelectField(_l("Wochentag"), coerce=int, choices=WEEKDAY_CHOICES, default=1)
-    nth = SelectField(_l("Am"), coerce=int, choices=NTH_CHOICES, default=2)
+    weekday = SelectField(_l("Wochentag"), coerce=int, choices=options(WEEKDAY_CHOICES), default=1)
+    nth = SelectField(_l("Am"), coerce=int, choices=options(NTH_CHOICES), default=2)
     start_date = DateField(
         _l("Erster möglicher Tag"),
         validators=[InputRequired(_l("Bitte geben Sie ein Datum an (TT.MM.JJJJ)."))],
@@ -138,7 +142,9 @@ class ScheduleForm(FlaskForm):
     )
     end = RadioField(
         _l("Ende der Reihe"),
-        choices=[("count", _l("nach einer Anzahl von Terminen")), ("until", _l("an einem Datum"))],
+        choices=options(
+            [("count", _l("nach einer Anzahl von Terminen")), ("until", _l("an einem Datum"))]
+        ),
         default="until",
     )
     count = IntegerField(
@@ -223,10 +229,12 @@ class SessionForm(FlaskForm):
     )
     scope = RadioField(
         _l("Zeitänderung gilt für"),
-        choices=[
-            ("this", _l("nur diesen Termin")),
-            ("following", _l("diesen und alle folgenden Termine des Formats")),
-        ],
+        choices=options(
+            [
+                ("this", _l("nur diesen Termin")),
+                ("following", _l("diesen und alle folgenden Termine des Formats")),
+            ]
+        ),
         default="this",
     )
     venue_name = _text(_l("Ort (Name)"), 200, required=True)
@@ -235,7 +243,7 @@ class SessionForm(FlaskForm):
     capacity = _number(_l("Plätze"), 1, MAX_CAPACITY)
     languages = MultiCheckboxField(
         _l("Gesprochene Sprachen"),
-        choices=list(LANGUAGE_NAMES.items()),
+        choices=options(LANGUAGE_NAMES.items()),
         validate_choice=True,
     )
     interpreting = _text(_l("Dolmetschen"), 200)
@@ -248,7 +256,7 @@ class SessionForm(FlaskForm):
 
     def __init__(self, *args, host_choices: list[tuple[int, str]], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.host_organisation.choices = host_choices
+        self.host_organisation.choices = options(host_choices)
         self.host_organisation.invalid_choice_message = _l(
             "Bitte wählen Sie eine Organisation aus der Liste."
         )
@@ -277,7 +285,7 @@ class PublishForm(FlaskForm):
 
     def __init__(self, *args, draft_choices: list[tuple[int, str]], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.sessions.choices = draft_choices
+        self.sessions.choices = options(draft_choices)
         self.sessions.invalid_choice_message = _l("Bitte nur Entwürfe aus der Liste wählen.")
 
     def validate_sessions(self, field: MultiCheckboxField) -> None:
@@ -304,12 +312,12 @@ class ManualRegistrationForm(FlaskForm):
     )
     organisation = _text(_l("Organisation"), 200)
     language = SelectField(
-        _l("Sprache der E-Mails"), choices=list(LANGUAGE_NAMES.items()), default="de"
+        _l("Sprache der E-Mails"), choices=options(LANGUAGE_NAMES.items()), default="de"
     )
 
     def __init__(self, *args, languages: tuple[str, ...], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.language.choices = [(code, LANGUAGE_NAMES[code]) for code in languages]
+        self.language.choices = options((code, LANGUAGE_NAMES[code]) for code in languages)
         self.language.invalid_choice_message = _l("Bitte wählen Sie eine Sprache aus der Liste.")
 
 
@@ -325,7 +333,7 @@ class ContingentForm(FlaskForm):
 
     def __init__(self, *args, partner_choices: list[tuple[int, str]], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.organisation.choices = partner_choices
+        self.organisation.choices = options(partner_choices)
         self.organisation.invalid_choice_message = _l(
             "Bitte wählen Sie eine Organisation aus der Liste."
         )

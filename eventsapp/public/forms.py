@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from eventsapp.forms import no_control_characters, strip, valid_email
+from eventsapp.forms import no_control_characters, options, strip, valid_email
 from eventsapp.i18n import LANGUAGE_NAMES
 from eventsapp.services.registrations import Applicant
 
@@ -56,7 +56,7 @@ class RegistrationForm(FlaskForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         languages = current_app.config["EVENTSAPP_LANGUAGES"]
-        self.language.choices = [(code, LANGUAGE_NAMES[code]) for code in languages]
+        self.language.choices = options((code, LANGUAGE_NAMES[code]) for code in languages)
         if not self.language.data:
             self.language.data = current_app.config["BABEL_DEFAULT_LOCALE"]
         self.language.invalid_choice_message = _l("Bitte wählen Sie eine Sprache aus der Liste.")

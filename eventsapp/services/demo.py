@@ -6,23 +6,28 @@ domain); the organisations are the real first users of the platform.
 
 from __future__ import annotations
 
+import secrets
 import unicodedata
 from datetime import datetime, time, timedelta
 from itertools import cycle
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from eventsapp.database import db
 from eventsapp.models import (
+    Contingent,
     Format,
     Organisation,
     OrganisationKind,
     Registration,
     RegistrationStatus,
+    Role,
     Session,
     SessionStatus,
     Visibility,
 )
+from eventsapp.services import accounts
 from eventsapp.services.recurrence import expand_occurrences
 from eventsapp.services.tokens import REGISTRATION, derive_token, hash_token, new_nonce
 
@@ -212,8 +217,36 @@ def _holidays(moment: datetime) -> bool:
     return day >= (12, 22) or day <= (1, 6)
 
 
+DEMO_ACCOUNTS = [
+    ("admin@polizei-dortmund.example", "Administration Dialog", Role.ADMIN, "polizei-dortmund"),
+    ("planung@polizei-dortmund.example", "Kim Organisator", Role.ORGANISER, "polizei-dortmund"),
+    ("mitglied@vmdo.example", "Deniz Partner", Role.PARTNER, "vmdo"),
+]
+
+
+def _demo_accounts(now: datetime) -> list[tuple[str, str, str]]:
+    """Create the demo accounts that are missing; returns (role, email, password) of new ones."""
+    created = []
+    for email, name, role, slug in DEMO_ACCOUNTS:
+        if accounts.find_user_by_email(email) is not None:
+            continue
+        organisation = db.session.execute(
+            select(Organisation).where(Organisation.slug == slug)
+        ).scalar_one()
+        password = secrets.token_urlsafe(12)
+        accounts.create_user(
+            email=email, name=name, role=role, organisation=organisation, password=password, now=now
+        )
+        created.append((role.value, email, password))
+    return created
+
+
 def load_demo_data(*, now: datetime, months: int = 6) -> str:
-    """Create what is missing of the demo programme; never touch what exists."""
+    """Create what is missing of the demo programme; never touch what exists.
+
+    Returns a summary for the terminal, with the passwords of accounts created now (they
+    are stored only as hashes, so this is the one time they can be shown).
+    """
     host, _ = _get_or_create_organisation(
         HOST["slug"],
         kind=OrganisationKind.HOST,
@@ -250,6 +283,7 @@ def load_demo_data(*, now: datetime, months: int = 6) -> str:
             capacity=spec["capacity"],
             rrule=spec["rrule"],
             start_time=spec["start_time"],
+            series_start=now.date(),
             timezone=TIMEZONE,
             visibility=Visibility.PUBLIC,
             approval_required=False,
@@ -262,6 +296,11 @@ def load_demo_data(*, now: datetime, months: int = 6) -> str:
             timezone=TIMEZONE,
             first_day=now.date(),
             until=until,
+        )
+        format.exdates = ",".join(
+            s.astimezone(ZoneInfo(TIMEZONE)).strftime("%Y-%m-%dT%H:%M")
+            for s in starts
+            if _holidays(s)
         )
         for index, starts_at in enumerate(s for s in starts if s > now and not _holidays(s)):
             venue_host = next(hosts)
@@ -279,12 +318,23 @@ def load_demo_data(*, now: datetime, months: int = 6) -> str:
                 status=SessionStatus.PUBLISHED,
                 published_at=now,
                 sequence=0,
+                occurrence_at=starts_at,
                 created_at=now,
             )
             db.session.add(session)
             created_sessions += 1
             # The next date of each format already has people in it: one nearly full,
             # one full with a waitlist, so the demo shows both states.
+            if index == 0 and number == 0:
+                vmdo = next(p for p in partners if p.slug == "vmdo")
+                session.contingents.append(
+                    Contingent(
+                        organisation=vmdo,
+                        seats=3,
+                        release_at=starts_at - timedelta(days=3),
+                        created_at=now,
+                    )
+                )
             if index == 0:
                 _demo_registrations(
                     session,
@@ -293,7 +343,10 @@ def load_demo_data(*, now: datetime, months: int = 6) -> str:
                     offset=number * 7,
                 )
     db.session.flush()
-    return (
+    lines = [
         f"demo data: {1 + len(partners)} organisations, {len(FORMATS)} formats, "
         f"{created_sessions} new sessions"
-    )
+    ]
+    for role, email, password in _demo_accounts(now):
+        lines.append(f"  {role} account: {email}  password: {password}")
+    return "\n".join(lines)
