@@ -56,6 +56,10 @@ class Config:
     BABEL_DEFAULT_LOCALE = "de"
     BABEL_DEFAULT_TIMEZONE = os.environ.get("EVENTSAPP_TIMEZONE", "Europe/Berlin")
 
+    # argon2id cost (RFC 9106 second recommendation: 3 passes over 64 MiB).
+    ARGON2_TIME_COST = _int("ARGON2_TIME_COST", 3)
+    ARGON2_MEMORY_COST = _int("ARGON2_MEMORY_COST", 65536)
+
     RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
@@ -87,4 +91,7 @@ class TestConfig(Config):
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     EVENTSAPP_BASE_URL = "http://eventsapp.test"
+    # Still argon2id, at a cost that keeps hundreds of test logins quick.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 8192
     MAIL_SERVER = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from datetime import datetime
 
@@ -20,9 +21,24 @@ from eventsapp.urls import external_url
 MIN_PASSWORD_LENGTH = 12
 INVITATION_MAX_AGE = 72 * 3600  # seconds a set-password link stays valid
 
-_hasher = PasswordHasher()
-# Verified when no account matches, so a wrong email takes as long as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+@functools.cache
+def _hasher_for(time_cost: int, memory_cost: int) -> tuple[PasswordHasher, str]:
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost)
+    # Verified when no account matches, so a wrong email takes as long as a wrong password.
+    return hasher, hasher.hash(secrets.token_urlsafe(16))
+
+
+def _hasher() -> PasswordHasher:
+    return _hasher_for(
+        current_app.config["ARGON2_TIME_COST"], current_app.config["ARGON2_MEMORY_COST"]
+    )[0]
+
+
+def _dummy_hash() -> str:
+    return _hasher_for(
+        current_app.config["ARGON2_TIME_COST"], current_app.config["ARGON2_MEMORY_COST"]
+    )[1]
 
 
 class AccountError(ValueError):
@@ -33,7 +49,7 @@ class AccountError(ValueError):
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def check_password_strength(password: str) -> None:
@@ -52,12 +68,14 @@ def authenticate(email: str, password: str, *, now: datetime) -> User | None:
     """The active user with this email and password, else None (same time either way)."""
     user = find_user_by_email(email)
     try:
-        _hasher.verify(user.password_hash if user and user.password_hash else _DUMMY_HASH, password)
+        _hasher().verify(
+            user.password_hash if user and user.password_hash else _dummy_hash(), password
+        )
     except (VerificationError, InvalidHashError):
         return None
     if user is None or not user.password_hash or not user.active:
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
+    if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = now
     return user
@@ -77,7 +95,7 @@ def set_password(user: User, password: str, *, now: datetime) -> None:
 
 def change_password(user: User, current: str, new: str, *, now: datetime) -> None:
     try:
-        _hasher.verify(user.password_hash or _DUMMY_HASH, current)
+        _hasher().verify(user.password_hash or _dummy_hash(), current)
     except (VerificationError, InvalidHashError) as error:
         raise AccountError(_l("Das bisherige Passwort stimmt nicht."), field="current") from error
     set_password(user, new, now=now)
