@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_time
 from flask import Flask
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 
 from eventsapp.i18n import LANGUAGE_NAMES, text_direction
 from eventsapp.models import Session
@@ -36,6 +37,22 @@ def local_datetime(value: datetime, timezone: str) -> str:
     )
 
 
+STATUS_LABELS = {
+    "draft": _l("Entwurf"),
+    "published": _l("veröffentlicht"),
+    "cancelled": _l("abgesagt"),
+    "pending": _l("wartet auf Bestätigung"),
+    "confirmed": _l("bestätigt"),
+    "waitlisted": _l("Warteliste"),
+    "rejected": _l("abgelehnt"),
+}
+
+
+def status_label(status: str) -> str:
+    """A session's or registration's status as organisers read it."""
+    return str(STATUS_LABELS.get(str(status), status))
+
+
 def iso(value: datetime) -> str:
     return value.isoformat()
 
@@ -45,6 +62,7 @@ def register(app: Flask) -> None:
         session_date=session_date,
         session_time_range=session_time_range,
         local_datetime=local_datetime,
+        status_label=status_label,
         external_url=external_url,
         language_names=LANGUAGE_NAMES,
         text_direction=text_direction,

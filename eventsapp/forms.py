@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import ValidationError
+from wtforms.validators import StopValidation, ValidationError
 
 from eventsapp.services.emails import EmailNotValidError, normalise_email
 
@@ -54,3 +54,34 @@ def valid_email(form: FlaskForm, field: Field) -> None:
 def options(pairs: Iterable[tuple[object, object]]) -> list[SelectChoice]:
     """(value, label) pairs as the choices of a select, radio or checkbox field."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+# Field-level messages WTForms would otherwise give in English (or not translate at all).
+CHOICE_MESSAGES = {
+    "invalid_choice_message": _l("Bitte wählen Sie einen Eintrag aus der Liste."),
+    "invalid_value_message": _l("Bitte wählen Sie einen Eintrag aus der Liste."),
+}
+DATE_MESSAGE = _l("Bitte geben Sie ein gültiges Datum an (TT.MM.JJJJ).")
+TIME_MESSAGE = _l("Bitte geben Sie eine gültige Uhrzeit an, z. B. 18:00.")
+NUMBER_MESSAGE = _l("Bitte geben Sie eine ganze Zahl an.")
+
+
+class RequiredWhen:
+    """Required only while `applies(form)` holds; otherwise the input is ignored.
+
+    Replaces `Optional()` for inputs that matter in one mode of a form only (an end date
+    when the series ends on a date): a stray value in the unused input is no error.
+    """
+
+    def __init__(self, applies: Callable[[FlaskForm], bool], message: object) -> None:
+        self.applies, self.message = applies, message
+        self.field_flags: dict = {}
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        empty = not field.raw_data or not str(field.raw_data[0]).strip()
+        if not self.applies(form):
+            field.errors[:] = []
+            raise StopValidation()
+        if empty:
+            field.errors[:] = []
+            raise StopValidation(self.message)

@@ -28,7 +28,18 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from eventsapp.forms import no_control_characters, options, plain_text, strip, valid_email
+from eventsapp.forms import (
+    CHOICE_MESSAGES,
+    DATE_MESSAGE,
+    NUMBER_MESSAGE,
+    TIME_MESSAGE,
+    RequiredWhen,
+    no_control_characters,
+    options,
+    plain_text,
+    strip,
+    valid_email,
+)
 from eventsapp.i18n import LANGUAGE_NAMES
 from eventsapp.services.recurrence import MAX_OCCURRENCES, RecurrenceSpec
 
@@ -74,6 +85,7 @@ def _number(label: object, low: int, high: int, **kwargs) -> IntegerField:
             NumberRange(min=low, max=high, message=_l("Bitte eine Zahl von %(min)s bis %(max)s.")),
         ],
         render_kw={"min": low, "max": high, "inputmode": "numeric"},
+        invalid_value_message=NUMBER_MESSAGE,
         **kwargs,
     )
 
@@ -92,13 +104,16 @@ class FormatForm(FlaskForm):
         validators=[Length(max=10_000, message=_l("Bitte höchstens %(max)d Zeichen.")), plain_text],
         render_kw={"rows": 6},
     )
-    host_organisation = SelectField(_l("Gastgebende Organisation"), coerce=int)
+    host_organisation = SelectField(
+        **CHOICE_MESSAGES, label=_l("Gastgebende Organisation"), coerce=int
+    )
     venue_name = _text(_l("Ort (Name)"), 200)
     venue_address = _text(_l("Adresse"), 300)
     duration_minutes = _number(_l("Dauer in Minuten"), 15, 24 * 60, default=120)
     capacity = _number(_l("Plätze"), 1, MAX_CAPACITY, default=20)
     visibility = RadioField(
-        _l("Sichtbar für"),
+        **CHOICE_MESSAGES,
+        label=_l("Sichtbar für"),
         choices=options(
             [
                 ("public", _l("alle (öffentlich)")),
@@ -117,9 +132,18 @@ class FormatForm(FlaskForm):
         )
 
 
+def _ends_after_count(form: ScheduleForm) -> bool:
+    return form.kind.data != "dates" and form.end.data == "count"
+
+
+def _ends_on_date(form: ScheduleForm) -> bool:
+    return form.kind.data != "dates" and form.end.data == "until"
+
+
 class ScheduleForm(FlaskForm):
     kind = RadioField(
-        _l("Wiederholung"),
+        **CHOICE_MESSAGES,
+        label=_l("Wiederholung"),
         choices=options(
             [
                 ("weekly", _l("wöchentlich oder alle paar Wochen")),
@@ -130,33 +154,51 @@ class ScheduleForm(FlaskForm):
         default="monthly",
     )
     interval = _number(_l("Alle wie viele Wochen?"), 1, 8, default=1)
-    weekday = SelectField(_l("Wochentag"), coerce=int, choices=options(WEEKDAY_CHOICES), default=1)
-    nth = SelectField(_l("Am"), coerce=int, choices=options(NTH_CHOICES), default=2)
+    weekday = SelectField(
+        **CHOICE_MESSAGES,
+        label=_l("Wochentag"),
+        coerce=int,
+        choices=options(WEEKDAY_CHOICES),
+        default=1,
+    )
+    nth = SelectField(
+        **CHOICE_MESSAGES, label=_l("Am"), coerce=int, choices=options(NTH_CHOICES), default=2
+    )
     start_date = DateField(
-        _l("Erster möglicher Tag"),
+        invalid_value_message=DATE_MESSAGE,
+        label=_l("Erster möglicher Tag"),
         validators=[InputRequired(_l("Bitte geben Sie ein Datum an (TT.MM.JJJJ)."))],
     )
     start_time = TimeField(
-        _l("Beginn (Uhrzeit)"),
+        invalid_value_message=TIME_MESSAGE,
+        label=_l("Beginn (Uhrzeit)"),
         validators=[InputRequired(_l("Bitte geben Sie eine Uhrzeit an (HH:MM)."))],
     )
     end = RadioField(
-        _l("Ende der Reihe"),
+        **CHOICE_MESSAGES,
+        label=_l("Ende der Reihe"),
         choices=options(
             [("count", _l("nach einer Anzahl von Terminen")), ("until", _l("an einem Datum"))]
         ),
         default="until",
     )
     count = IntegerField(
-        _l("Anzahl der Termine"),
+        label=_l("Anzahl der Termine"),
+        invalid_value_message=NUMBER_MESSAGE,
         validators=[
-            Optional(),
+            RequiredWhen(_ends_after_count, _l("Bitte geben Sie die Anzahl der Termine an.")),
             NumberRange(
                 min=1, max=MAX_OCCURRENCES, message=_l("Bitte eine Zahl von %(min)s bis %(max)s.")
             ),
         ],
     )
-    until = DateField(_l("Letzter möglicher Tag"), validators=[Optional()])
+    until = DateField(
+        invalid_value_message=DATE_MESSAGE,
+        label=_l("Letzter möglicher Tag"),
+        validators=[
+            RequiredWhen(_ends_on_date, _l("Bitte geben Sie das Enddatum an (TT.MM.JJJJ)."))
+        ],
+    )
     dates = TextAreaField(
         _l("Daten (eines pro Zeile, z. B. 14.01.2027)"),
         filters=[strip],
@@ -164,16 +206,9 @@ class ScheduleForm(FlaskForm):
         render_kw={"rows": 5},
     )
 
-    def validate_count(self, field: IntegerField) -> None:
-        if self.kind.data != "dates" and self.end.data == "count" and not field.data:
-            raise ValidationError(_l("Bitte geben Sie die Anzahl der Termine an."))
-
     def validate_until(self, field: DateField) -> None:
-        if self.kind.data != "dates" and self.end.data == "until":
-            if not field.data:
-                raise ValidationError(_l("Bitte geben Sie das Enddatum an (TT.MM.JJJJ)."))
-            if self.start_date.data and field.data < self.start_date.data:
-                raise ValidationError(_l("Das Ende liegt vor dem ersten Tag."))
+        if self.start_date.data and field.data and field.data < self.start_date.data:
+            raise ValidationError(_l("Das Ende liegt vor dem ersten Tag."))
 
     def validate_dates(self, field: TextAreaField) -> None:
         if self.kind.data != "dates":
@@ -219,16 +254,23 @@ def _parse_day(text: str) -> date | None:
 
 class SessionForm(FlaskForm):
     start_date = DateField(
-        _l("Datum"), validators=[InputRequired(_l("Bitte geben Sie ein Datum an."))]
+        invalid_value_message=DATE_MESSAGE,
+        label=_l("Datum"),
+        validators=[InputRequired(_l("Bitte geben Sie ein Datum an."))],
     )
     start_time = TimeField(
-        _l("Beginn"), validators=[InputRequired(_l("Bitte geben Sie eine Uhrzeit an."))]
+        invalid_value_message=TIME_MESSAGE,
+        label=_l("Beginn"),
+        validators=[InputRequired(_l("Bitte geben Sie eine Uhrzeit an."))],
     )
     end_time = TimeField(
-        _l("Ende"), validators=[InputRequired(_l("Bitte geben Sie eine Uhrzeit an."))]
+        invalid_value_message=TIME_MESSAGE,
+        label=_l("Ende"),
+        validators=[InputRequired(_l("Bitte geben Sie eine Uhrzeit an."))],
     )
     scope = RadioField(
-        _l("Zeitänderung gilt für"),
+        **CHOICE_MESSAGES,
+        label=_l("Zeitänderung gilt für"),
         choices=options(
             [
                 ("this", _l("nur diesen Termin")),
@@ -239,10 +281,13 @@ class SessionForm(FlaskForm):
     )
     venue_name = _text(_l("Ort (Name)"), 200, required=True)
     venue_address = _text(_l("Adresse"), 300)
-    host_organisation = SelectField(_l("Gastgebende Organisation"), coerce=int)
+    host_organisation = SelectField(
+        **CHOICE_MESSAGES, label=_l("Gastgebende Organisation"), coerce=int
+    )
     capacity = _number(_l("Plätze"), 1, MAX_CAPACITY)
     languages = MultiCheckboxField(
-        _l("Gesprochene Sprachen"),
+        **CHOICE_MESSAGES,
+        label=_l("Gesprochene Sprachen"),
         choices=options(LANGUAGE_NAMES.items()),
         validate_choice=True,
     )
@@ -281,7 +326,9 @@ class CancelSessionForm(FlaskForm):
 
 
 class PublishForm(FlaskForm):
-    sessions = MultiCheckboxField(_l("Entwürfe"), coerce=int, validate_choice=True)
+    sessions = MultiCheckboxField(
+        **CHOICE_MESSAGES, label=_l("Entwürfe"), coerce=int, validate_choice=True
+    )
 
     def __init__(self, *args, draft_choices: list[tuple[int, str]], **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -295,7 +342,9 @@ class PublishForm(FlaskForm):
 
 class GenerateForm(FlaskForm):
     until = DateField(
-        _l("Entwürfe anlegen bis"), validators=[InputRequired(_l("Bitte geben Sie ein Datum an."))]
+        invalid_value_message=DATE_MESSAGE,
+        label=_l("Entwürfe anlegen bis"),
+        validators=[InputRequired(_l("Bitte geben Sie ein Datum an."))],
     )
 
 
@@ -312,7 +361,10 @@ class ManualRegistrationForm(FlaskForm):
     )
     organisation = _text(_l("Organisation"), 200)
     language = SelectField(
-        _l("Sprache der E-Mails"), choices=options(LANGUAGE_NAMES.items()), default="de"
+        **CHOICE_MESSAGES,
+        label=_l("Sprache der E-Mails"),
+        choices=options(LANGUAGE_NAMES.items()),
+        default="de",
     )
 
     def __init__(self, *args, languages: tuple[str, ...], **kwargs) -> None:
@@ -322,13 +374,17 @@ class ManualRegistrationForm(FlaskForm):
 
 
 class ContingentForm(FlaskForm):
-    organisation = SelectField(_l("Partnerorganisation"), coerce=int)
+    organisation = SelectField(**CHOICE_MESSAGES, label=_l("Partnerorganisation"), coerce=int)
     seats = _number(_l("Plätze"), 1, MAX_CAPACITY)
     release_date = DateField(
-        _l("Freigabe am"), validators=[InputRequired(_l("Bitte geben Sie ein Datum an."))]
+        invalid_value_message=DATE_MESSAGE,
+        label=_l("Freigabe am"),
+        validators=[InputRequired(_l("Bitte geben Sie ein Datum an."))],
     )
     release_time = TimeField(
-        _l("um"), validators=[InputRequired(_l("Bitte geben Sie eine Uhrzeit an."))]
+        invalid_value_message=TIME_MESSAGE,
+        label=_l("um"),
+        validators=[InputRequired(_l("Bitte geben Sie eine Uhrzeit an."))],
     )
 
     def __init__(self, *args, partner_choices: list[tuple[int, str]], **kwargs) -> None:
