@@ -12,10 +12,17 @@ from werkzeug.serving import make_server
 
 from eventsapp.database import db, utcnow
 from eventsapp.mail.delivery import deliver_due
-from eventsapp.models import Registration, Session
+from eventsapp.models import OrganisationKind, Registration, Role, Session
 from eventsapp.services import registrations as rules
 from tests.conftest import free_port, make_app
-from tests.factories import applicant, make_format, make_session
+from tests.factories import (
+    PASSWORD,
+    applicant,
+    make_format,
+    make_organisation,
+    make_session,
+    make_user,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -106,3 +113,53 @@ def test_register_get_mail_and_cancel_in_chromium(live_app, smtp_server, browser
         assert rules.seat_counts(db.session.get(Session, session_id), now=utcnow()).taken == 0
     assert smtp_server.sink.to("olena@example.org")[-1]["Subject"].startswith("Abmeldung")
     page.close()
+
+
+def test_organiser_plans_and_publishes_three_dates_that_citizens_then_see(live_app, browser):
+    app, base = live_app
+    with app.app_context():
+        host = make_organisation(OrganisationKind.HOST, name="Polizeipräsidium Dortmund")
+        make_user(Role.ORGANISER, host, email="kim@polizei.example")
+        db.session.commit()
+
+    organiser = browser.new_context()
+    page = organiser.new_page()
+    page.goto(f"{base}/auth/login")
+    page.get_by_label("E-Mail-Adresse").fill("kim@polizei.example")
+    page.get_by_label("Passwort").fill(PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Übersicht")
+
+    page.get_by_role("link", name="Neues Format").first.click()
+    page.get_by_label("Titel").fill("Blick in die Leitstelle")
+    page.get_by_label("Kurzbeschreibung").fill("Wie ein Notruf bearbeitet wird.")
+    page.get_by_label("Ort (Name)").fill("Polizeipräsidium Dortmund")
+    page.get_by_label("Adresse").fill("Markgrafenstraße 102, 44139 Dortmund")
+    page.get_by_label("Plätze").fill("18")
+    page.get_by_role("button", name="Speichern").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Termine planen")
+
+    page.get_by_label("monatlich an einem Wochentag").check()
+    page.get_by_label("Am", exact=True).select_option(label="zweiten")
+    page.get_by_label("Wochentag", exact=True).select_option(label="Dienstag")
+    page.get_by_label("Beginn (Uhrzeit)").fill("18:00")
+    page.get_by_label("nach einer Anzahl von Terminen").check()
+    page.get_by_label("Anzahl der Termine").fill("3")
+    page.get_by_role("button", name="Vorschau").click()
+    expect(page.get_by_role("heading", name="Vorschau: 3 Termine")).to_be_visible()
+    expect(page.locator(".preview-list li")).to_have_count(3)
+    page.get_by_role("button", name="Als Entwürfe anlegen").click()
+
+    expect(page.get_by_text("3 Termine als Entwurf angelegt")).to_be_visible()
+    expect(page.locator("#sessions input[type=checkbox]")).to_have_count(3)
+    page.get_by_role("button", name="Ausgewählte veröffentlichen").click()
+    expect(page.get_by_text("3 Termine veröffentlicht.")).to_be_visible()
+    organiser.close()
+
+    citizen = browser.new_page()
+    citizen.goto(f"{base}/")
+    section = citizen.locator("section.format", has_text="Blick in die Leitstelle")
+    expect(section.locator(".session-card")).to_have_count(3)
+    expect(section.locator(".session-meta").first).to_contain_text("18:00")
+    expect(section.locator(".badge-open").first).to_have_text("18 Plätze frei")
+    citizen.close()

@@ -229,3 +229,9 @@ def test_healthz_reports_database_and_backlog(client, session_id):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json == {"status": "ok", "database": "ok", "outbox_backlog": 0}
+
+
+def test_fields_without_errors_carry_no_empty_aria_attributes(client, session_id):
+    html = client.get(f"/sessions/{session_id}").get_data(as_text=True)
+    assert '="None"' not in html
+    assert "aria-invalid" not in html
