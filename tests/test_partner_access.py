@@ -1,0 +1,97 @@
+"""Partner members see partners-only sessions and use their organisation's contingent."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from eventsapp.database import db, utcnow
+from eventsapp.models import Contingent, OrganisationKind, Registration, Role, Visibility
+from tests.conftest import csrf_token, login
+from tests.factories import make_format, make_organisation, make_session, make_user
+
+
+def test_partner_sessions_are_hidden_from_anonymous_visitors_only(app):
+    with app.app_context():
+        partner = make_organisation(OrganisationKind.PARTNER)
+        make_user(Role.PARTNER, partner, email="mitglied@verein.example")
+        closed = make_format(title="Werkstattgespräch", visibility=Visibility.PARTNERS)
+        session = make_session(closed)
+        db.session.commit()
+        session_id, slug = session.id, closed.slug
+    anonymous = app.test_client()
+    assert "Werkstattgespräch" not in anonymous.get("/").get_data(as_text=True)
+    assert anonymous.get(f"/sessions/{session_id}").status_code == 404
+    assert anonymous.get(f"/formats/{slug}").status_code == 404
+
+    member = app.test_client()
+    login(member, "mitglied@verein.example")
+    assert "Werkstattgespräch" in member.get("/").get_data(as_text=True)
+    assert member.get(f"/sessions/{session_id}").status_code == 200
+
+
+def test_a_member_registering_uses_the_contingent_and_sees_it(app):
+    with app.app_context():
+        partner = make_organisation(OrganisationKind.PARTNER)
+        make_user(Role.PARTNER, partner, email="mitglied@verein.example", name="Deniz Kaya")
+        session = make_session(capacity=2)
+        db.session.add(
+            Contingent(
+                session_id=session.id,
+                organisation=partner,
+                seats=2,
+                release_at=utcnow() + timedelta(days=1),
+            )
+        )
+        db.session.commit()
+        session_id = session.id
+    anonymous = app.test_client()
+    page = anonymous.get(f"/sessions/{session_id}").get_data(as_text=True)
+    assert "Auf die Warteliste setzen" in page  # both seats are kept for the partner
+
+    member = app.test_client()
+    login(member, "mitglied@verein.example")
+    url = f"/sessions/{session_id}"
+    page = member.get(url).get_data(as_text=True)
+    assert "Für Ihre Organisation sind noch 2 Plätze reserviert." in page
+    assert 'value="Deniz Kaya"' in page and 'value="mitglied@verein.example"' in page
+    response = member.post(
+        f"{url}/register",
+        data={
+            "name": "Deniz Kaya",
+            "email": "mitglied@verein.example",
+            "language": "de",
+            "consent": "y",
+            "csrf_token": csrf_token(member, url),
+        },
+    )
+    assert response.status_code == 303
+    with app.app_context():
+        registration = db.session.execute(select(Registration)).scalar_one()
+        assert registration.status == "confirmed"
+        assert registration.contingent_id is not None and registration.user_id is not None
+
+
+def test_jobs_run_releases_contingents(app, runner):
+    with app.app_context():
+        from eventsapp.services import registrations as rules
+        from tests.factories import applicant
+
+        partner = make_organisation(OrganisationKind.PARTNER)
+        session = make_session(capacity=1)
+        contingent = Contingent(
+            session_id=session.id,
+            organisation=partner,
+            seats=1,
+            release_at=utcnow() + timedelta(days=1),
+        )
+        db.session.add(contingent)
+        waiting = rules.register_for_session(session, applicant(1), now=utcnow())
+        assert waiting.status == "waitlisted"
+        contingent.release_at = utcnow() - timedelta(minutes=1)  # the release time passes
+        db.session.commit()
+    result = runner.invoke(args=["jobs", "run"])
+    assert result.exit_code == 0 and "1 people moved up" in result.output
+    with app.app_context():
+        assert db.session.execute(select(Registration.status)).scalar_one() == "confirmed"
