@@ -37,3 +37,28 @@ def test_migrations_match_models_on_sqlite(tmp_path):
 
 def test_migrations_match_models_on_postgresql(tmp_path, postgres_schema):
     assert _upgrade_and_compare(postgres_app(tmp_path, postgres_schema)) == []
+
+
+def test_upgrading_a_database_with_data_keeps_it_and_gives_each_account_a_nonce(tmp_path):
+    app = make_app(tmp_path)
+    with app.app_context():
+        upgrade(revision="39aba089e97f")  # the first schema
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO organisations (slug, name, kind, description, created_at) "
+                "VALUES ('p', 'Polizei', 'host', '', '2026-11-01 10:00:00')"
+            )
+            for n in (1, 2):
+                connection.exec_driver_sql(
+                    "INSERT INTO users (email, name, role, organisation_id, language, active,"
+                    f" created_at) VALUES ('u{n}@example.org', 'U', 'organiser', 1, 'de', 1,"
+                    " '2026-11-01 10:00:00')"
+                )
+        upgrade()
+        with db.engine.connect() as connection:
+            nonces = [
+                row[0]
+                for row in connection.exec_driver_sql("SELECT auth_nonce FROM users ORDER BY id")
+            ]
+        db.engine.dispose()
+    assert len(nonces) == 2 and all(len(n) >= 24 for n in nonces) and nonces[0] != nonces[1]
