@@ -49,7 +49,7 @@ def create_app(config: str | type | None = None, **overrides: Any) -> Flask:
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
 
-    from eventsapp import admin, auth, cli, errors, formatting, organiser, security
+    from eventsapp import admin, api, auth, cli, errors, feeds, formatting, organiser, security
     from eventsapp.access import configure_login
 
     configure_login(login_manager)
@@ -57,6 +57,8 @@ def create_app(config: str | type | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(organiser.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(feeds.bp)
+    app.register_blueprint(api.bp)
     errors.register(app)
     formatting.register(app)
     security.register(app)

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from eventsapp.i18n import LANGUAGE_NAMES, text_direction
 from eventsapp.models import Session
-from eventsapp.urls import external_url
+from eventsapp.urls import external_url, subscription_links
 
 
 def session_date(session: Session, format: str = "full") -> str:
@@ -64,6 +64,7 @@ def register(app: Flask) -> None:
         local_datetime=local_datetime,
         status_label=status_label,
         external_url=external_url,
+        subscription_links=subscription_links,
         language_names=LANGUAGE_NAMES,
         text_direction=text_direction,
         current_locale=get_locale,

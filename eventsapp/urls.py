@@ -7,7 +7,7 @@ host a request happened to come in on.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from flask import current_app
 
@@ -22,3 +22,18 @@ def external_url(endpoint: str, **values: Any) -> str:
 
 def base_host() -> str:
     return urlsplit(current_app.config["EVENTSAPP_BASE_URL"]).hostname or "localhost"
+
+
+def subscription_links(feed_url: str, name: str) -> dict[str, str]:
+    """Ways to subscribe to a feed: the calendar app of this device, Google, Outlook, copy.
+
+    These are links a visitor may choose to follow; nothing is loaded from those hosts.
+    """
+    webcal = "webcal://" + feed_url.split("://", 1)[1]
+    return {
+        "https": feed_url,
+        "webcal": webcal,
+        "google": "https://calendar.google.com/calendar/r?cid=" + quote(webcal, safe=""),
+        "outlook": "https://outlook.live.com/calendar/0/addfromweb?"
+        + urlencode({"url": feed_url, "name": name[:60]}),
+    }

@@ -68,3 +68,7 @@ class ChangePasswordForm(SetPasswordForm):
         validators=[DataRequired(_l("Bitte geben Sie Ihr bisheriges Passwort an."))],
         render_kw={"autocomplete": "current-password"},
     )
+
+
+class FeedForm(FlaskForm):
+    """Only the CSRF token: set up or renew the personal calendar feed."""

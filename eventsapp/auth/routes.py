@@ -9,10 +9,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from eventsapp.auth import bp
-from eventsapp.auth.forms import ChangePasswordForm, LoginForm, SetPasswordForm
+from eventsapp.auth.forms import ChangePasswordForm, FeedForm, LoginForm, SetPasswordForm
 from eventsapp.database import db, utcnow
 from eventsapp.extensions import limiter
-from eventsapp.services import accounts
+from eventsapp.services import accounts, feeds
 
 
 def safe_next(target: str | None) -> str | None:
@@ -105,4 +105,23 @@ def account():
             session.clear()
             flash(_("Ihr Passwort ist geändert. Bitte melden Sie sich neu an."), "success")
             return redirect(url_for("auth.login"), 303)
-    return render_template("auth/account.html", form=form), 422 if form.errors else 200
+    feed_url = feeds.personal_feed_url(current_user.email)
+    return render_template(
+        "auth/account.html", form=form, feed_url=feed_url, feed_form=FeedForm()
+    ), 422 if form.errors else 200
+
+
+@bp.post("/account/feed")
+@login_required
+def account_feed():
+    """Set up the account's calendar feed, or give it a new address (old links stop)."""
+    if not FeedForm().validate_on_submit():
+        abort(400)
+    personal = feeds.find_personal_feed_by_email(current_user.email)
+    if personal is None:
+        feeds.personal_feed_for(current_user.email, now=utcnow())
+    else:
+        feeds.reset_personal_feed(personal, now=utcnow())
+        flash(_("Ihr Kalender hat eine neue Adresse; die alte funktioniert nicht mehr."), "success")
+    db.session.commit()
+    return redirect(url_for("auth.account") + "#calendar", 303)

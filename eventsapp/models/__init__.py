@@ -4,6 +4,7 @@ from eventsapp.models.contingent import Contingent
 from eventsapp.models.format import Format, Visibility
 from eventsapp.models.organisation import Organisation, OrganisationKind
 from eventsapp.models.outbox import OutboxMessage, OutboxStatus
+from eventsapp.models.personal_feed import PersonalFeed
 from eventsapp.models.publication import Publication
 from eventsapp.models.registration import (
     ACTIVE,
@@ -23,6 +24,7 @@ __all__ = [
     "OrganisationKind",
     "OutboxMessage",
     "OutboxStatus",
+    "PersonalFeed",
     "Publication",
     "Registration",
     "RegistrationStatus",

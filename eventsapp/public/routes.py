@@ -12,6 +12,7 @@ from eventsapp.database import db, utcnow
 from eventsapp.models import OutboxMessage, OutboxStatus, Registration, Session
 from eventsapp.public import bp
 from eventsapp.public.forms import CancelForm, RegistrationForm
+from eventsapp.services import feeds
 from eventsapp.services import registrations as rules
 from eventsapp.services import sessions as listing
 from eventsapp.services.tokens import manage_token
@@ -100,6 +101,21 @@ def format_detail(slug: str):
     )
 
 
+@bp.get("/organisations/<slug>")
+def organisation_detail(slug: str):
+    organisation = listing.get_organisation(slug)
+    if organisation is None:
+        abort(404)
+    now = utcnow()
+    sessions = listing.upcoming_sessions(now=now, viewer=_viewer(), host=organisation)
+    return render_template(
+        "public/organisation.html",
+        organisation=organisation,
+        sessions=sessions,
+        counts=rules.seat_counts_for(sessions, now=now),
+    )
+
+
 @bp.get("/sessions/<int:session_id>")
 def session_detail(session_id: int):
     return _render_session(_visible_session_or_404(session_id), _registration_form())
@@ -143,7 +159,26 @@ def registration(token: str):
         position=rules.waitlist_position(registration),
         can_cancel=registration.is_active and utcnow() < registration.session.starts_at,
         form=CancelForm(),
+        feed_url=feeds.personal_feed_url(registration.email),
     )
+
+
+@bp.post("/registrations/<token>/feed")
+def registration_feed(token: str):
+    """Set up the person's calendar feed, or give it a new address (old links stop)."""
+    registration = _registration_or_404(token)
+    if not CancelForm().validate_on_submit():
+        abort(400)
+    now = utcnow()
+    personal = feeds.find_personal_feed_by_email(registration.email)
+    if personal is None:
+        feeds.personal_feed_for(registration.email, now=now)
+        flash(_("Ihr persönlicher Kalender ist eingerichtet."), "success")
+    else:
+        feeds.reset_personal_feed(personal, now=now)
+        flash(_("Ihr Kalender hat eine neue Adresse; die alte funktioniert nicht mehr."), "success")
+    db.session.commit()
+    return redirect(url_for("public.registration", token=token) + "#calendar", 303)
 
 
 @bp.post("/registrations/<token>/cancel")

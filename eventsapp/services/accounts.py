@@ -16,6 +16,7 @@ from sqlalchemy import select
 from eventsapp.database import db
 from eventsapp.mail.outbox import enqueue_mail
 from eventsapp.models import Organisation, OrganisationKind, Role, User
+from eventsapp.services.feeds import personal_feed_for
 from eventsapp.urls import external_url
 
 MIN_PASSWORD_LENGTH = 12
@@ -157,6 +158,7 @@ def create_user(
         set_password(user, password, now=now)
     db.session.add(user)
     db.session.flush()
+    personal_feed_for(email, now=now)
     return user
 
 

@@ -25,6 +25,7 @@ from eventsapp.models import (
     SessionStatus,
     User,
 )
+from eventsapp.services.feeds import personal_feed_for
 from eventsapp.services.tokens import REGISTRATION, derive_token, hash_token, new_nonce
 
 
@@ -312,6 +313,7 @@ def register_for_session(
     )
     db.session.add(registration)
     db.session.flush()
+    personal_feed_for(applicant.email, now=now)
     notifications.registration_received(registration, now=now)
     return registration
 

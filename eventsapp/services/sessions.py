@@ -13,7 +13,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from eventsapp.database import db
-from eventsapp.models import Format, Session, SessionStatus, User, Visibility
+from eventsapp.models import Format, Organisation, Session, SessionStatus, User, Visibility
 
 VISIBLE_STATUSES = (SessionStatus.PUBLISHED, SessionStatus.CANCELLED)
 
@@ -34,7 +34,11 @@ def _visible_sessions(viewer: User | None) -> Select:
 
 
 def upcoming_sessions(
-    *, now: datetime, viewer: User | None = None, format: Format | None = None
+    *,
+    now: datetime,
+    viewer: User | None = None,
+    format: Format | None = None,
+    host: Organisation | None = None,
 ) -> list[Session]:
     """Published sessions the viewer may see that have not ended, soonest first."""
     stmt = _visible_sessions(viewer).where(
@@ -42,6 +46,8 @@ def upcoming_sessions(
     )
     if format is not None:
         stmt = stmt.where(Session.format_id == format.id)
+    if host is not None:
+        stmt = stmt.where(Session.host_organisation_id == host.id)
     return list(db.session.execute(stmt.order_by(Session.starts_at, Session.id)).scalars())
 
 
@@ -57,6 +63,12 @@ def get_visible_format(slug: str, viewer: User | None = None) -> Format | None:
         select(Format).where(
             Format.slug == slug, Format.visibility.in_(visible_visibilities(viewer))
         )
+    ).scalar_one_or_none()
+
+
+def get_organisation(slug: str) -> Organisation | None:
+    return db.session.execute(
+        select(Organisation).where(Organisation.slug == slug)
     ).scalar_one_or_none()
 
 

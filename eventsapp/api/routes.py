@@ -1,0 +1,88 @@
+"""A small read-only JSON API of the sessions a visitor may see."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime, time
+
+from flask import Response, current_app, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from eventsapp.api import bp
+from eventsapp.database import db, utcnow
+from eventsapp.models import Format, Organisation, Session, SessionStatus
+from eventsapp.services import sessions as listing
+from eventsapp.services.recurrence import RecurrenceError, local_to_utc
+from eventsapp.services.registrations import seat_counts_for
+from eventsapp.urls import external_url
+
+
+def _error(message: str, status: int = 400) -> Response:
+    return Response(json.dumps({"error": message}), status=status, mimetype="application/json")
+
+
+def _day(name: str) -> date | None:
+    value = request.args.get(name)
+    if value is None:
+        return None
+    return date.fromisoformat(value)  # ValueError for anything but YYYY-MM-DD
+
+
+@bp.get("/sessions")
+def sessions():
+    """GET /api/v1/sessions?format=SLUG&organisation=SLUG&from=YYYY-MM-DD&to=YYYY-MM-DD"""
+    now = utcnow()
+    viewer = current_user if current_user.is_authenticated else None
+    zone = current_app.config["EVENTSAPP_TIMEZONE"]
+    try:
+        first, last = _day("from"), _day("to")
+        start = local_to_utc(datetime.combine(first, time(0)), zone) if first else now
+        end = local_to_utc(datetime.combine(last, time(23, 59)), zone) if last else None
+    except (ValueError, RecurrenceError):
+        return _error("from and to must be dates as YYYY-MM-DD")
+    stmt = (
+        select(Session)
+        .join(Session.format)
+        .where(
+            Format.visibility.in_(listing.visible_visibilities(viewer)),
+            Session.status.in_([SessionStatus.PUBLISHED, SessionStatus.CANCELLED]),
+            Session.ends_at > start,
+        )
+    )
+    if end is not None:
+        stmt = stmt.where(Session.starts_at <= end)
+    if slug := request.args.get("format"):
+        stmt = stmt.where(Format.slug == slug)
+    if slug := request.args.get("organisation"):
+        stmt = stmt.join(Organisation, Session.host_organisation_id == Organisation.id).where(
+            Organisation.slug == slug
+        )
+    rows = list(db.session.execute(stmt.order_by(Session.starts_at, Session.id)).scalars())
+    counts = seat_counts_for(rows, now=now)
+    payload = [
+        {
+            "id": s.id,
+            "format": s.format.slug,
+            "title": s.format.title,
+            "starts_at": s.local_start.isoformat(),
+            "ends_at": s.local_end.isoformat(),
+            "timezone": s.timezone,
+            "venue": {"name": s.venue_name, "address": s.venue_address},
+            "host": s.host_organisation.slug,
+            "status": s.status.value,
+            "capacity": s.capacity,
+            "seats_left": counts[s.id].left if s.status == SessionStatus.PUBLISHED else 0,
+            "waitlist": counts[s.id].waitlisted,
+            "url": external_url("public.session_detail", session_id=s.id),
+            "ics_url": external_url("feeds.session_download", session_id=s.id),
+        }
+        for s in rows
+    ]
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    response = Response(body, mimetype="application/json")
+    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+    response.headers["Cache-Control"] = "private, no-cache" if viewer else "public, no-cache"
+    response.headers["Vary"] = "Cookie"
+    return response.make_conditional(request)

@@ -1,0 +1,77 @@
+"""Calendar feeds (.ics) with strong ETags, truthful Last-Modified and 304s."""
+
+from __future__ import annotations
+
+from flask import Response, abort, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from eventsapp.database import db, utcnow
+from eventsapp.feeds import bp
+from eventsapp.models import Organisation
+from eventsapp.services import feeds
+from eventsapp.services import sessions as listing
+
+# Calendar apps poll; an hour matches REFRESH-INTERVAL, revalidation is a cheap 304.
+PUBLIC_CACHE = "public, max-age=300"
+PRIVATE_CACHE = "private, max-age=300"
+
+
+def calendar_response(
+    spec: feeds.FeedSpec, *, private: bool = False, filename: str | None = None
+) -> Response:
+    feed = feeds.cache.get(spec)
+    response = Response(feed.body, mimetype="text/calendar")
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Cache-Control"] = PRIVATE_CACHE if private else PUBLIC_CACHE
+    if filename:
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.set_etag(feed.etag)
+    if feed.last_modified is not None:
+        response.last_modified = feed.last_modified
+    return response.make_conditional(request)
+
+
+@bp.get("/calendar.ics")
+def all_sessions():
+    return calendar_response(feeds.all_public_feed(utcnow()))
+
+
+@bp.get("/formats/<slug>.ics")
+def format_feed(slug: str):
+    format = listing.get_visible_format(slug)  # calendar apps are anonymous
+    if format is None:
+        abort(404)
+    return calendar_response(feeds.format_feed(format, utcnow()))
+
+
+@bp.get("/organisations/<slug>.ics")
+def organisation_feed(slug: str):
+    organisation = db.session.execute(
+        select(Organisation).where(Organisation.slug == slug)
+    ).scalar_one_or_none()
+    if organisation is None:
+        abort(404)
+    return calendar_response(feeds.organisation_feed(organisation, utcnow()))
+
+
+@bp.get("/sessions/<int:session_id>.ics")
+def session_download(session_id: int):
+    viewer = current_user if current_user.is_authenticated else None
+    session = listing.get_visible_session(session_id, viewer)
+    if session is None:
+        abort(404)
+    filename = f"{session.format.slug}-{session.local_start:%Y-%m-%d}.ics"
+    return calendar_response(
+        feeds.session_feed(session), private=viewer is not None, filename=filename
+    )
+
+
+@bp.get("/feeds/<token>.ics")
+def personal(token: str):
+    feed = feeds.find_personal_feed(token)
+    if feed is None:
+        abort(404)
+    response = calendar_response(feeds.personal_feed_spec(feed, utcnow()), private=True)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response

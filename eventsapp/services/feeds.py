@@ -1,0 +1,414 @@
+"""Calendar feeds: which sessions a feed holds, its text, and a cache that a poll can trust.
+
+A feed's body depends only on stored data (no "now" in DTSTAMP), so the same content always
+gives the same bytes and the same strong ETag. Each feed has a fingerprint: one aggregate
+query over what the body is made of. A cached body is served while its fingerprint matches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from icalendar import Calendar, vText
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased, joinedload
+
+from eventsapp.database import db
+from eventsapp.models import (
+    ACTIVE,
+    Format,
+    Organisation,
+    PersonalFeed,
+    Registration,
+    RegistrationStatus,
+    Session,
+    SessionStatus,
+    User,
+    Visibility,
+)
+from eventsapp.services.ical import (
+    CRLF,
+    escape_text,
+    fold,
+    local_stamp,
+    param_value,
+    utc_stamp,
+    vtimezone,
+)
+from eventsapp.services.tokens import derive_token, hash_token, new_nonce
+from eventsapp.urls import base_host, external_url
+
+FEED_TOKEN = "personal-feed"  # noqa: S105 - the purpose of a derived token, not a secret
+HISTORY = timedelta(days=90)  # past sessions stay in feeds this long
+FEED_STATUSES = (SessionStatus.PUBLISHED, SessionStatus.CANCELLED)
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    """One feed: its cache key, title, and the query selecting its sessions."""
+
+    key: str
+    name: str
+    description: str
+    sessions: Select  # selects Session
+    personal_email: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedBody:
+    body: bytes
+    etag: str
+    last_modified: datetime | None
+
+
+# --- which sessions ------------------------------------------------------------------------
+
+
+def window_start(now: datetime) -> datetime:
+    """Sessions that ended after this are in feeds (a day boundary keeps bodies stable)."""
+    start = now - HISTORY
+    return start.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _public(now: datetime) -> Select:
+    return (
+        select(Session)
+        .join(Session.format)
+        .where(
+            Format.visibility == Visibility.PUBLIC,
+            Session.status.in_(FEED_STATUSES),
+            Session.ends_at > window_start(now),
+        )
+    )
+
+
+def all_public_feed(now: datetime) -> FeedSpec:
+    site = current_app.config["EVENTSAPP_SITE_NAME"]
+    return FeedSpec(
+        "all", site, _("Alle öffentlichen Termine von %(site)s", site=site), _public(now)
+    )
+
+
+def format_feed(format: Format, now: datetime) -> FeedSpec:
+    return FeedSpec(
+        f"format:{format.id}",
+        format.title,
+        format.summary or format.title,
+        _public(now).where(Session.format_id == format.id),
+    )
+
+
+def organisation_feed(organisation: Organisation, now: datetime) -> FeedSpec:
+    return FeedSpec(
+        f"organisation:{organisation.id}",
+        organisation.name,
+        _("Termine bei %(name)s", name=organisation.name),
+        _public(now).where(Session.host_organisation_id == organisation.id),
+    )
+
+
+def session_feed(session: Session) -> FeedSpec:
+    return FeedSpec(
+        f"session:{session.id}",
+        session.format.title,
+        session.format.summary,
+        select(Session).where(Session.id == session.id),
+    )
+
+
+def personal_feed_spec(feed: PersonalFeed, now: datetime) -> FeedSpec:
+    """A person's registered sessions; for partner accounts also partners-only sessions
+    and the sessions their organisation hosts."""
+    registered = select(Registration.session_id).where(
+        Registration.email == feed.email, Registration.status.in_(ACTIVE)
+    )
+    condition = Session.id.in_(registered)
+    user = db.session.execute(
+        select(User).where(User.email == feed.email, User.active.is_(True))
+    ).scalar_one_or_none()
+    if user is not None:
+        condition = condition | (Format.visibility == Visibility.PARTNERS)
+        if user.organisation_id is not None:
+            condition = condition | (Session.host_organisation_id == user.organisation_id)
+    stmt = (
+        select(Session)
+        .join(Session.format)
+        .where(condition, Session.status.in_(FEED_STATUSES), Session.ends_at > window_start(now))
+    )
+    return FeedSpec(
+        f"person:{feed.id}:{feed.token_hash[:12]}",
+        _("Meine Termine"),
+        current_app.config["EVENTSAPP_SITE_NAME"],
+        stmt,
+        feed.email,
+    )
+
+
+# --- the text ------------------------------------------------------------------------------
+
+
+def _header(name: str, description: str, timezones: Iterable[tuple[str, int]]) -> tuple[str, str]:
+    calendar = Calendar()
+    calendar.add("prodid", f"-//eventsapp//{base_host()}//DE")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", vText(name))
+    calendar.add("name", vText(name))
+    calendar.add("x-wr-caldesc", vText(description))
+    calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", "PT1H")
+    text = calendar.to_ical().decode()
+    head, _sep, _tail = text.rpartition("END:VCALENDAR")
+    zones = "".join(vtimezone(zone, year) for zone, year in sorted(timezones))
+    return head + zones, "END:VCALENDAR" + CRLF
+
+
+def _description(session: Session, url: str) -> str:
+    parts = [session.format.summary, session.note]
+    if session.status == SessionStatus.CANCELLED and session.cancel_reason:
+        parts.insert(0, _("Abgesagt: %(reason)s", reason=session.cancel_reason))
+    if session.interpreting:
+        parts.append(session.interpreting)
+    parts.append(url)
+    return "\n\n".join(p for p in parts if p)
+
+
+def _organizer(session: Session) -> str:
+    host = session.host_organisation
+    address = host.contact_email or current_app.config["MAIL_DEFAULT_SENDER"].rpartition("<")[
+        2
+    ].rstrip(">")
+    return f"ORGANIZER;CN={param_value(host.name)}:mailto:{clean_address(address)}"
+
+
+def clean_address(address: str) -> str:
+    return "".join(ch for ch in address if ch.isprintable() and ch not in ' ;,:"<>\\')
+
+
+def event_lines(
+    session: Session, *, registration_status: RegistrationStatus | None = None
+) -> list[str]:
+    """One VEVENT, unfolded. No attendees: a feed never carries other people's data."""
+    url = external_url("public.session_detail", session_id=session.id)
+    cancelled = session.status == SessionStatus.CANCELLED
+    summary = session.format.title
+    status = "CONFIRMED"
+    if cancelled:
+        summary = _("Abgesagt: %(title)s", title=summary)
+        status = "CANCELLED"
+    elif registration_status == RegistrationStatus.WAITLISTED:
+        summary = _("Warteliste: %(title)s", title=summary)
+        status = "TENTATIVE"
+    elif registration_status == RegistrationStatus.PENDING:
+        status = "TENTATIVE"
+    location = ", ".join(p for p in (session.venue_name, session.venue_address) if p)
+    changed = utc_stamp(session.updated_at)
+    return [
+        "BEGIN:VEVENT",
+        f"UID:session-{session.id}@{base_host()}",
+        f"DTSTAMP:{changed}",
+        f"LAST-MODIFIED:{changed}",
+        f"CREATED:{utc_stamp(session.created_at)}",
+        f"SEQUENCE:{session.sequence}",
+        f"DTSTART;TZID={session.timezone}:{local_stamp(session.starts_at, session.timezone)}",
+        f"DTEND;TZID={session.timezone}:{local_stamp(session.ends_at, session.timezone)}",
+        f"SUMMARY:{escape_text(summary)}",
+        f"LOCATION:{escape_text(location)}",
+        f"DESCRIPTION:{escape_text(_description(session, url))}",
+        f"URL:{url}",
+        _organizer(session),
+        f"STATUS:{status}",
+        "TRANSP:OPAQUE",
+        "END:VEVENT",
+    ]
+
+
+def build_feed(
+    name: str,
+    description: str,
+    sessions: list[Session],
+    *,
+    registration_statuses: dict[int, RegistrationStatus] | None = None,
+) -> bytes:
+    """The whole calendar: header, one rule-based VTIMEZONE per zone used, the events."""
+    statuses = registration_statuses or {}
+    zones = {(s.timezone, s.starts_at.year) for s in sessions} or {
+        (current_app.config["EVENTSAPP_TIMEZONE"], 2026)
+    }
+    # One VTIMEZONE per TZID (RFC 5545 3.2.19): the rules of the earliest year in the feed.
+    first_year: dict[str, int] = {}
+    for zone, year in zones:
+        first_year[zone] = min(year, first_year.get(zone, year))
+    head, tail = _header(name, description, first_year.items())
+    lines = []
+    for session in sessions:
+        for line in event_lines(session, registration_status=statuses.get(session.id)):
+            lines.append(fold(line))
+    body = head + CRLF.join(lines) + (CRLF if lines else "") + tail
+    return body.encode()
+
+
+# --- loading, fingerprints and the cache ---------------------------------------------------
+
+
+def load_sessions(spec: FeedSpec) -> list[Session]:
+    stmt = spec.sessions.options(
+        joinedload(Session.format), joinedload(Session.host_organisation)
+    ).order_by(Session.starts_at, Session.id)
+    return list(db.session.execute(stmt).unique().scalars())
+
+
+def fingerprint(spec: FeedSpec) -> tuple:
+    """Everything the feed's body is made of, in one aggregate query."""
+    ids = spec.sessions.with_only_columns(Session.id).scalar_subquery()
+    host = aliased(Organisation)
+    row = db.session.execute(
+        select(
+            func.count(Session.id),
+            func.max(Session.updated_at),
+            func.max(Format.updated_at),
+            func.max(host.updated_at),
+        )
+        .select_from(Session)
+        .join(Format, Session.format_id == Format.id)
+        .join(host, Session.host_organisation_id == host.id)
+        .where(Session.id.in_(ids))
+    ).one()
+    extra: tuple = ()
+    if spec.personal_email is not None:
+        extra = tuple(
+            db.session.execute(
+                select(func.count(Registration.id), func.max(Registration.updated_at)).where(
+                    Registration.email == spec.personal_email
+                )
+            ).one()
+        )
+    return (*row, *extra)
+
+
+def _registration_statuses(
+    spec: FeedSpec, sessions: list[Session]
+) -> dict[int, RegistrationStatus]:
+    if spec.personal_email is None or not sessions:
+        return {}
+    rows = db.session.execute(
+        select(Registration.session_id, Registration.status).where(
+            Registration.email == spec.personal_email,
+            Registration.status.in_(ACTIVE),
+            Registration.session_id.in_([s.id for s in sessions]),
+        )
+    )
+    return dict(rows.all())
+
+
+class FeedCache:
+    """Built feed bodies per process, each kept while its fingerprint is unchanged."""
+
+    def __init__(self, max_entries: int = 512) -> None:
+        self._entries: dict[tuple, tuple[tuple, FeedBody]] = {}
+        self._lock = threading.Lock()
+        self.max_entries = max_entries
+
+    def get(self, spec: FeedSpec) -> FeedBody:
+        key = (base_host(), spec.key, spec.name)
+        current = fingerprint(spec)
+        with self._lock:
+            cached = self._entries.get(key)
+        if cached is not None and cached[0] == current:
+            return cached[1]
+        sessions = load_sessions(spec)
+        body = build_feed(
+            spec.name,
+            spec.description,
+            sessions,
+            registration_statuses=_registration_statuses(spec, sessions),
+        )
+        built = FeedBody(
+            body=body,
+            etag=hashlib.sha256(body).hexdigest()[:32],
+            last_modified=max(
+                (t for t in (current[1], current[2], current[3]) if t is not None),
+                default=None,
+            ),
+        )
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                self._entries.pop(next(iter(self._entries)))
+            self._entries[key] = (current, built)
+        return built
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+cache = FeedCache()
+
+
+# --- personal feed tokens ------------------------------------------------------------------
+
+
+def personal_feed_for(email: str, *, now: datetime) -> PersonalFeed:
+    """The person's feed row, created on first use.
+
+    Two registrations of one person for different sessions may run at once; the loser of
+    the insert race takes the winner's row (a savepoint keeps its own transaction alive).
+    """
+    feed = find_personal_feed_by_email(email)
+    if feed is not None:
+        return feed
+    nonce = new_nonce()
+    feed = PersonalFeed(
+        email=email,
+        token_nonce=nonce,
+        token_hash=hash_token(derive_token(FEED_TOKEN, nonce)),
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(feed)
+    except IntegrityError:
+        feed = find_personal_feed_by_email(email)
+        if feed is None:
+            raise
+    return feed
+
+
+def find_personal_feed_by_email(email: str) -> PersonalFeed | None:
+    return db.session.execute(
+        select(PersonalFeed).where(PersonalFeed.email == email)
+    ).scalar_one_or_none()
+
+
+def personal_feed_url(email: str) -> str | None:
+    """The address of the person's feed, if they have set one up."""
+    feed = find_personal_feed_by_email(email)
+    return external_url("feeds.personal", token=feed_token(feed)) if feed else None
+
+
+def feed_token(feed: PersonalFeed) -> str:
+    return derive_token(FEED_TOKEN, feed.token_nonce)
+
+
+def reset_personal_feed(feed: PersonalFeed, *, now: datetime) -> None:
+    """Revoke every link to this person's feed by giving it a new token."""
+    feed.token_nonce = new_nonce()
+    feed.token_hash = hash_token(derive_token(FEED_TOKEN, feed.token_nonce))
+    feed.updated_at = now
+
+
+def find_personal_feed(token: str) -> PersonalFeed | None:
+    if not token or len(token) > 100:
+        return None
+    return db.session.execute(
+        select(PersonalFeed).where(PersonalFeed.token_hash == hash_token(token))
+    ).scalar_one_or_none()
