@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test lint install install-test browser clean-instance
+.PHONY: run test lint install install-test browser node
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,8 +38,18 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
+## node: Node.js and Mozilla's ical.js, a second, independent parser for the feed tests
+node: tests/js/node_modules/.installed
+tests/js/node_modules/.installed: tests/js/package.json tests/js/package-lock.json
+	@if ! command -v npm >/dev/null; then \
+	  echo "installing nodejs and npm from Debian"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
+	fi
+	npm ci --prefix tests/js --no-audit --no-fund --silent
+	touch $@
+
 ## test: lint, then the whole suite (PostgreSQL tests run when 127.0.0.1:5432 answers)
-test: $(VENV)/.installed-test browser
+test: $(VENV)/.installed-test browser node
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
