@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test lint install install-test browser node
+.PHONY: run test lint install install-test browser node bench-feeds
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,11 @@ tests/js/node_modules/.installed: tests/js/package.json tests/js/package-lock.js
 test: $(VENV)/.installed-test browser node
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+## bench-feeds: cold feed builds and served feeds against a bare Flask hello (docs/performance.md)
+bench-feeds: $(VENV)/.installed-test
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python -m benchmarks.feeds
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

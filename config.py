@@ -53,6 +53,9 @@ class Config:
     OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 8)
     OUTBOX_LEASE_SECONDS = _int("OUTBOX_LEASE_SECONDS", 300)
 
+    # Seconds a cached feed is served before its fingerprint is read again (0: every time).
+    FEED_RECHECK_SECONDS = float(os.environ.get("FEED_RECHECK_SECONDS", "2"))
+
     BABEL_DEFAULT_LOCALE = "de"
     BABEL_DEFAULT_TIMEZONE = os.environ.get("EVENTSAPP_TIMEZONE", "Europe/Berlin")
 
@@ -91,6 +94,7 @@ class TestConfig(Config):
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     EVENTSAPP_BASE_URL = "http://eventsapp.test"
+    FEED_RECHECK_SECONDS = 0.0  # every request checks: tests see changes at once
     # Still argon2id, at a cost that keeps hundreds of test logins quick.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 8192

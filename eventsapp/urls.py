@@ -6,6 +6,7 @@ host a request happened to come in on.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -21,7 +22,12 @@ def external_url(endpoint: str, **values: Any) -> str:
 
 
 def base_host() -> str:
-    return urlsplit(current_app.config["EVENTSAPP_BASE_URL"]).hostname or "localhost"
+    return _hostname(current_app.config["EVENTSAPP_BASE_URL"])
+
+
+@functools.cache
+def _hostname(base_url: str) -> str:
+    return urlsplit(base_url).hostname or "localhost"
 
 
 def subscription_links(feed_url: str, name: str) -> dict[str, str]:

@@ -21,12 +21,30 @@ def calendar_response(
     spec: feeds.FeedSpec, *, private: bool = False, filename: str | None = None
 ) -> Response:
     feed = feeds.cache.get(spec)
-    response = Response(feed.body, mimetype="text/calendar")
+    # Calendar apps accept gzip; a feed of a year of sessions shrinks about twentyfold.
+    compressed = "gzip" in request.headers.get("Accept-Encoding", "")
+    etag = feed.etag + ("-gz" if compressed else "")
+    asked = request.headers.get("If-None-Match")
+    if asked is not None and (asked == f'"{etag}"' or request.if_none_match.contains(etag)):
+        # The poll of an unchanged feed: the cheapest answer there is.
+        return Response(
+            status=304,
+            headers=[
+                ("ETag", f'"{etag}"'),
+                ("Cache-Control", PRIVATE_CACHE if private else PUBLIC_CACHE),
+                ("Vary", "Accept-Encoding"),
+            ],
+        )
+    response = Response(feed.gzipped if compressed else feed.body, mimetype="text/calendar")
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
     response.headers["Cache-Control"] = PRIVATE_CACHE if private else PUBLIC_CACHE
+    response.vary.add("Accept-Encoding")
+    if compressed:
+        response.headers["Content-Encoding"] = "gzip"
     if filename:
         response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.set_etag(feed.etag)
+    # A strong validator names one representation, so the gzip one has its own.
+    response.set_etag(etag)
     if feed.last_modified is not None:
         response.last_modified = feed.last_modified
     return response.make_conditional(request)

@@ -7,14 +7,18 @@ query over what the body is made of. A cached body is served while its fingerpri
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import LazyString
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from icalendar import Calendar, vText
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
@@ -52,18 +56,27 @@ FEED_STATUSES = (SessionStatus.PUBLISHED, SessionStatus.CANCELLED)
 
 @dataclass(frozen=True)
 class FeedSpec:
-    """One feed: its cache key, title, and the query selecting its sessions."""
+    """One feed: its cache key, title, and how to select its sessions.
+
+    Title, description and query are only worked out when the feed is checked or built, so
+    serving a cached feed costs no more than a dictionary lookup.
+    """
 
     key: str
-    name: str
-    description: str
-    sessions: Select  # selects Session
+    name: str | LazyString
+    description: str | LazyString
+    query: Callable[[], Select]  # selects Session
     personal_email: str | None = None
+
+    @property
+    def sessions(self) -> Select:
+        return self.query()
 
 
 @dataclass(frozen=True)
 class FeedBody:
     body: bytes
+    gzipped: bytes  # the same body with gzip content-coding, compressed once per build
     etag: str
     last_modified: datetime | None
 
@@ -92,25 +105,28 @@ def _public(now: datetime) -> Select:
 def all_public_feed(now: datetime) -> FeedSpec:
     site = current_app.config["EVENTSAPP_SITE_NAME"]
     return FeedSpec(
-        "all", site, _("Alle öffentlichen Termine von %(site)s", site=site), _public(now)
+        f"all:{window_start(now):%Y%m%d}",
+        site,
+        _l("Alle öffentlichen Termine von %(site)s", site=site),
+        lambda: _public(now),
     )
 
 
 def format_feed(format: Format, now: datetime) -> FeedSpec:
     return FeedSpec(
-        f"format:{format.id}",
+        f"format:{format.id}:{window_start(now):%Y%m%d}",
         format.title,
         format.summary or format.title,
-        _public(now).where(Session.format_id == format.id),
+        lambda: _public(now).where(Session.format_id == format.id),
     )
 
 
 def organisation_feed(organisation: Organisation, now: datetime) -> FeedSpec:
     return FeedSpec(
-        f"organisation:{organisation.id}",
+        f"organisation:{organisation.id}:{window_start(now):%Y%m%d}",
         organisation.name,
-        _("Termine bei %(name)s", name=organisation.name),
-        _public(now).where(Session.host_organisation_id == organisation.id),
+        _l("Termine bei %(name)s", name=organisation.name),
+        lambda: _public(now).where(Session.host_organisation_id == organisation.id),
     )
 
 
@@ -119,35 +135,43 @@ def session_feed(session: Session) -> FeedSpec:
         f"session:{session.id}",
         session.format.title,
         session.format.summary,
-        select(Session).where(Session.id == session.id),
+        lambda: select(Session).where(Session.id == session.id),
     )
 
 
 def personal_feed_spec(feed: PersonalFeed, now: datetime) -> FeedSpec:
     """A person's registered sessions; for partner accounts also partners-only sessions
     and the sessions their organisation hosts."""
-    registered = select(Registration.session_id).where(
-        Registration.email == feed.email, Registration.status.in_(ACTIVE)
-    )
-    condition = Session.id.in_(registered)
-    user = db.session.execute(
-        select(User).where(User.email == feed.email, User.active.is_(True))
-    ).scalar_one_or_none()
-    if user is not None:
-        condition = condition | (Format.visibility == Visibility.PARTNERS)
-        if user.organisation_id is not None:
-            condition = condition | (Session.host_organisation_id == user.organisation_id)
-    stmt = (
-        select(Session)
-        .join(Session.format)
-        .where(condition, Session.status.in_(FEED_STATUSES), Session.ends_at > window_start(now))
-    )
+    email = feed.email
+
+    def query() -> Select:
+        registered = select(Registration.session_id).where(
+            Registration.email == email, Registration.status.in_(ACTIVE)
+        )
+        condition = Session.id.in_(registered)
+        user = db.session.execute(
+            select(User).where(User.email == email, User.active.is_(True))
+        ).scalar_one_or_none()
+        if user is not None:
+            condition = condition | (Format.visibility == Visibility.PARTNERS)
+            if user.organisation_id is not None:
+                condition = condition | (Session.host_organisation_id == user.organisation_id)
+        return (
+            select(Session)
+            .join(Session.format)
+            .where(
+                condition,
+                Session.status.in_(FEED_STATUSES),
+                Session.ends_at > window_start(now),
+            )
+        )
+
     return FeedSpec(
-        f"person:{feed.id}:{feed.token_hash[:12]}",
-        _("Meine Termine"),
+        f"person:{feed.id}:{feed.token_hash[:12]}:{window_start(now):%Y%m%d}",
+        _l("Meine Termine"),
         current_app.config["EVENTSAPP_SITE_NAME"],
-        stmt,
-        feed.email,
+        query,
+        email,
     )
 
 
@@ -310,40 +334,55 @@ def _registration_statuses(
 
 
 class FeedCache:
-    """Built feed bodies per process, each kept while its fingerprint is unchanged."""
+    """Built feed bodies per process, each kept while its fingerprint is unchanged.
+
+    The fingerprint is read again at most every `recheck_seconds` (FEED_RECHECK_SECONDS):
+    under a burst of polls most requests then cost no database query at all, and a change
+    reaches every feed within that many seconds.
+    """
 
     def __init__(self, max_entries: int = 512) -> None:
-        self._entries: dict[tuple, tuple[tuple, FeedBody]] = {}
+        self._entries: dict[tuple, tuple[tuple, float, FeedBody]] = {}
         self._lock = threading.Lock()
         self.max_entries = max_entries
 
     def get(self, spec: FeedSpec) -> FeedBody:
-        key = (base_host(), spec.key, spec.name)
-        current = fingerprint(spec)
+        key = (base_host(), spec.key)
+        recheck = current_app.config["FEED_RECHECK_SECONDS"]
         with self._lock:
             cached = self._entries.get(key)
+        now = time.monotonic()
+        if cached is not None and now - cached[1] < recheck:
+            return cached[2]
+        current = fingerprint(spec)
         if cached is not None and cached[0] == current:
-            return cached[1]
+            built = cached[2]
+        else:
+            built = self._build(spec, current)
+        with self._lock:
+            if key not in self._entries and len(self._entries) >= self.max_entries:
+                self._entries.pop(next(iter(self._entries)))
+            self._entries[key] = (current, now, built)
+        return built
+
+    @staticmethod
+    def _build(spec: FeedSpec, current: tuple) -> FeedBody:
         sessions = load_sessions(spec)
         body = build_feed(
-            spec.name,
-            spec.description,
+            str(spec.name),
+            str(spec.description),
             sessions,
             registration_statuses=_registration_statuses(spec, sessions),
         )
-        built = FeedBody(
+        return FeedBody(
             body=body,
+            gzipped=gzip.compress(body, compresslevel=6, mtime=0),
             etag=hashlib.sha256(body).hexdigest()[:32],
             last_modified=max(
                 (t for t in (current[1], current[2], current[3]) if t is not None),
                 default=None,
             ),
         )
-        with self._lock:
-            if len(self._entries) >= self.max_entries:
-                self._entries.pop(next(iter(self._entries)))
-            self._entries[key] = (current, built)
-        return built
 
     def clear(self) -> None:
         with self._lock:
