@@ -136,8 +136,8 @@ def main() -> None:
             naive = best_of(7, lambda: naive_build(sessions))
 
             def cold_with_query():
-                feeds.cache.clear()
-                feeds.cache.get(spec)
+                feeds.feed_cache().clear()
+                feeds.feed_cache().get(spec)
 
             cold_total = best_of(7, cold_with_query)
             size = len(feeds.build_feed(spec.name, spec.description, sessions))

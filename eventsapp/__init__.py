@@ -51,8 +51,10 @@ def create_app(config: str | type | None = None, **overrides: Any) -> Flask:
 
     from eventsapp import admin, api, auth, cli, errors, feeds, formatting, organiser, security
     from eventsapp.access import configure_login
+    from eventsapp.services.feeds import FeedCache
 
     configure_login(login_manager)
+    app.extensions["eventsapp.feed_cache"] = FeedCache()
     app.register_blueprint(public_bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(organiser.bp)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import subprocess
@@ -232,10 +233,11 @@ def event_component(body: bytes, session_id: int):
     return next(e for e in calendar.walk("VEVENT") if str(e["UID"]) == uid(session_id))
 
 
-def test_an_unchanged_feed_is_byte_identical(client, programme):
+def test_an_unchanged_feed_is_byte_identical(app, client, programme):
     first, second = client.get("/calendar.ics"), client.get("/calendar.ics")
     assert first.data == second.data and first.headers["ETag"] == second.headers["ETag"]
-    feeds.cache.clear()  # a cold build gives the same bytes
+    with app.app_context():
+        feeds.feed_cache().clear()  # a cold build gives the same bytes
     assert client.get("/calendar.ics").data == first.data
 
 
@@ -404,3 +406,33 @@ def test_api_lists_visible_sessions_with_filters_and_etag(app, client, programme
     assert [s["id"] for s in window] == [programme["summer"]]
     assert client.get("/api/v1/sessions?from=yesterday").status_code == 400
     assert client.get("/api/v1/sessions?format=intern&from=2000-01-01").json == []
+
+
+def test_gzip_is_the_same_feed_with_its_own_etag(client, programme):
+    plain = client.get("/calendar.ics")
+    packed = client.get("/calendar.ics", headers={"Accept-Encoding": "gzip, deflate"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed.headers["Vary"]
+    assert gzip.decompress(packed.data) == plain.data
+    assert packed.headers["ETag"] == plain.headers["ETag"][:-1] + '-gz"'
+    again = client.get(
+        "/calendar.ics",
+        headers={"Accept-Encoding": "gzip", "If-None-Match": packed.headers["ETag"]},
+    )
+    assert again.status_code == 304 and again.data == b""
+
+
+def test_a_cached_feed_is_rechecked_after_the_interval(app, client, programme, monkeypatch):
+    app.config["FEED_RECHECK_SECONDS"] = 60
+    clock = [1000.0]
+    monkeypatch.setattr("eventsapp.services.feeds.time.monotonic", lambda: clock[0])
+    first = client.get("/calendar.ics").headers["ETag"]
+    with app.app_context():
+        scheduling.cancel_session(
+            db.session.get(Session, programme["winter"]), reason="Sturm", now=utcnow()
+        )
+        db.session.commit()
+    clock[0] += 59
+    assert client.get("/calendar.ics").headers["ETag"] == first  # within the interval
+    clock[0] += 2
+    assert client.get("/calendar.ics").headers["ETag"] != first  # checked again: rebuilt

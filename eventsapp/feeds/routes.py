@@ -20,7 +20,7 @@ PRIVATE_CACHE = "private, max-age=300"
 def calendar_response(
     spec: feeds.FeedSpec, *, private: bool = False, filename: str | None = None
 ) -> Response:
-    feed = feeds.cache.get(spec)
+    feed = feeds.feed_cache().get(spec)
     # Calendar apps accept gzip; a feed of a year of sessions shrinks about twentyfold.
     compressed = "gzip" in request.headers.get("Accept-Encoding", "")
     etag = feed.etag + ("-gz" if compressed else "")

@@ -389,7 +389,9 @@ class FeedCache:
             self._entries.clear()
 
 
-cache = FeedCache()
+def feed_cache() -> FeedCache:
+    """This app's feed cache (each app has its own, created by `create_app`)."""
+    return current_app.extensions["eventsapp.feed_cache"]
 
 
 # --- personal feed tokens ------------------------------------------------------------------
