@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterable
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field
+from wtforms import EmailField, Field, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import StopValidation, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 
 from eventsapp.services.emails import EmailNotValidError, normalise_email
 
@@ -85,3 +85,41 @@ class RequiredWhen:
         if empty:
             field.errors[:] = []
             raise StopValidation(self.message)
+
+
+def text_field(
+    label: object, max_length: int, *, required: bool = False, **kwargs: object
+) -> StringField:
+    """A one-line text input: trimmed, length-checked, no control characters."""
+    first = DataRequired(_l("Bitte füllen Sie dieses Feld aus.")) if required else Optional()
+    render_kw = {"maxlength": max_length, **kwargs.pop("render_kw", {})}
+    return StringField(
+        label,
+        filters=[strip],
+        validators=[
+            first,
+            Length(max=max_length, message=_l("Bitte höchstens %(max)d Zeichen.")),
+            no_control_characters,
+        ],
+        render_kw=render_kw,
+        **kwargs,
+    )
+
+
+def email_field(
+    label: object, *, required_message: object | None = None, **kwargs: object
+) -> EmailField:
+    """An email input, checked with email-validator and normalised (see normalise_email)."""
+    first = DataRequired(required_message) if required_message else Optional()
+    render_kw = {"maxlength": 254, **kwargs.pop("render_kw", {})}
+    return EmailField(
+        label,
+        filters=[strip],
+        validators=[
+            first,
+            Length(max=254, message=_l("Die E-Mail-Adresse ist zu lang.")),
+            valid_email,
+        ],
+        render_kw=render_kw,
+        **kwargs,
+    )

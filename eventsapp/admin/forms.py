@@ -4,29 +4,21 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import URL, DataRequired, Length, Optional
+from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import URL, Length, Optional
 
-from eventsapp.forms import no_control_characters, options, plain_text, strip, valid_email
+from eventsapp.forms import (
+    email_field,
+    options,
+    plain_text,
+    strip,
+    text_field,
+)
 from eventsapp.i18n import LANGUAGE_NAMES
 
 
-def _text(label: object, max_length: int, required: bool = False) -> StringField:
-    first = DataRequired(_l("Bitte füllen Sie dieses Feld aus.")) if required else Optional()
-    return StringField(
-        label,
-        filters=[strip],
-        validators=[
-            first,
-            Length(max=max_length, message=_l("Bitte höchstens %(max)d Zeichen.")),
-            no_control_characters,
-        ],
-        render_kw={"maxlength": max_length},
-    )
-
-
 class OrganisationForm(FlaskForm):
-    name = _text(_l("Name"), 200, required=True)
+    name = text_field(_l("Name"), 200, required=True)
     kind = RadioField(
         _l("Art"),
         choices=options(
@@ -34,14 +26,8 @@ class OrganisationForm(FlaskForm):
         ),
         default="partner",
     )
-    contact_email = EmailField(
+    contact_email = email_field(
         _l("E-Mail für Ankündigungen"),
-        filters=[strip],
-        validators=[
-            Optional(),
-            Length(max=254, message=_l("Die E-Mail-Adresse ist zu lang.")),
-            valid_email,
-        ],
     )
     website = StringField(
         _l("Website"),
@@ -52,8 +38,8 @@ class OrganisationForm(FlaskForm):
             URL(message=_l("Bitte eine vollständige Adresse, z. B. https://beispiel.de")),
         ],
     )
-    venue_name = _text(_l("Veranstaltungsort (Name)"), 200)
-    venue_address = _text(_l("Adresse"), 300)
+    venue_name = text_field(_l("Veranstaltungsort (Name)"), 200)
+    venue_address = text_field(_l("Adresse"), 300)
     description = TextAreaField(
         _l("Beschreibung"),
         filters=[strip],
@@ -63,15 +49,10 @@ class OrganisationForm(FlaskForm):
 
 
 class InviteForm(FlaskForm):
-    name = _text(_l("Name"), 120, required=True)
-    email = EmailField(
+    name = text_field(_l("Name"), 120, required=True)
+    email = email_field(
         _l("E-Mail-Adresse"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Bitte geben Sie die E-Mail-Adresse an.")),
-            Length(max=254, message=_l("Die E-Mail-Adresse ist zu lang.")),
-            valid_email,
-        ],
+        required_message=_l("Bitte geben Sie die E-Mail-Adresse an."),
     )
     role = RadioField(
         _l("Rolle"),

@@ -4,22 +4,17 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from eventsapp.forms import strip, valid_email
+from eventsapp.forms import email_field
 from eventsapp.services.accounts import MIN_PASSWORD_LENGTH
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(
+    email = email_field(
         _l("E-Mail-Adresse"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Bitte geben Sie Ihre E-Mail-Adresse an.")),
-            Length(max=254, message=_l("Die E-Mail-Adresse ist zu lang.")),
-            valid_email,
-        ],
+        required_message=_l("Bitte geben Sie Ihre E-Mail-Adresse an."),
         render_kw={"autocomplete": "username"},
     )
     password = PasswordField(

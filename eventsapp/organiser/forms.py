@@ -9,12 +9,10 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    EmailField,
     IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
-    StringField,
     TextAreaField,
     TimeField,
 )
@@ -23,7 +21,6 @@ from wtforms.validators import (
     InputRequired,
     Length,
     NumberRange,
-    Optional,
     ValidationError,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -34,11 +31,11 @@ from eventsapp.forms import (
     NUMBER_MESSAGE,
     TIME_MESSAGE,
     RequiredWhen,
-    no_control_characters,
+    email_field,
     options,
     plain_text,
     strip,
-    valid_email,
+    text_field,
 )
 from eventsapp.i18n import LANGUAGE_NAMES
 from eventsapp.services.recurrence import MAX_OCCURRENCES, RecurrenceSpec
@@ -63,20 +60,6 @@ NTH_CHOICES = [
 ]
 
 
-def _text(label: object, max_length: int, required: bool = False, **kwargs) -> StringField:
-    validators = [Length(max=max_length, message=_l("Bitte höchstens %(max)d Zeichen."))]
-    validators.insert(
-        0, DataRequired(_l("Bitte füllen Sie dieses Feld aus.")) if required else Optional()
-    )
-    return StringField(
-        label,
-        filters=[strip],
-        validators=[*validators, no_control_characters],
-        render_kw={"maxlength": max_length},
-        **kwargs,
-    )
-
-
 def _number(label: object, low: int, high: int, **kwargs) -> IntegerField:
     return IntegerField(
         label,
@@ -96,8 +79,8 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class FormatForm(FlaskForm):
-    title = _text(_l("Titel"), 200, required=True)
-    summary = _text(_l("Kurzbeschreibung"), 300)
+    title = text_field(_l("Titel"), 200, required=True)
+    summary = text_field(_l("Kurzbeschreibung"), 300)
     description = TextAreaField(
         _l("Beschreibung"),
         filters=[strip],
@@ -107,8 +90,8 @@ class FormatForm(FlaskForm):
     host_organisation = SelectField(
         **CHOICE_MESSAGES, label=_l("Gastgebende Organisation"), coerce=int
     )
-    venue_name = _text(_l("Ort (Name)"), 200)
-    venue_address = _text(_l("Adresse"), 300)
+    venue_name = text_field(_l("Ort (Name)"), 200)
+    venue_address = text_field(_l("Adresse"), 300)
     duration_minutes = _number(_l("Dauer in Minuten"), 15, 24 * 60, default=120)
     capacity = _number(_l("Plätze"), 1, MAX_CAPACITY, default=20)
     visibility = RadioField(
@@ -279,8 +262,8 @@ class SessionForm(FlaskForm):
         ),
         default="this",
     )
-    venue_name = _text(_l("Ort (Name)"), 200, required=True)
-    venue_address = _text(_l("Adresse"), 300)
+    venue_name = text_field(_l("Ort (Name)"), 200, required=True)
+    venue_address = text_field(_l("Adresse"), 300)
     host_organisation = SelectField(
         **CHOICE_MESSAGES, label=_l("Gastgebende Organisation"), coerce=int
     )
@@ -291,7 +274,7 @@ class SessionForm(FlaskForm):
         choices=options(LANGUAGE_NAMES.items()),
         validate_choice=True,
     )
-    interpreting = _text(_l("Dolmetschen"), 200)
+    interpreting = text_field(_l("Dolmetschen"), 200)
     note = TextAreaField(
         _l("Hinweis für Teilnehmende"),
         filters=[strip],
@@ -349,17 +332,12 @@ class GenerateForm(FlaskForm):
 
 
 class ManualRegistrationForm(FlaskForm):
-    name = _text(_l("Name"), 120, required=True)
-    email = EmailField(
+    name = text_field(_l("Name"), 120, required=True)
+    email = email_field(
         _l("E-Mail-Adresse"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Bitte geben Sie die E-Mail-Adresse an.")),
-            Length(max=254, message=_l("Die E-Mail-Adresse ist zu lang.")),
-            valid_email,
-        ],
+        required_message=_l("Bitte geben Sie die E-Mail-Adresse an."),
     )
-    organisation = _text(_l("Organisation"), 200)
+    organisation = text_field(_l("Organisation"), 200)
     language = SelectField(
         **CHOICE_MESSAGES,
         label=_l("Sprache der E-Mails"),

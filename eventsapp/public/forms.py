@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, SelectField, StringField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from eventsapp.forms import no_control_characters, options, strip, valid_email
+from eventsapp.forms import email_field, no_control_characters, options, strip
 from eventsapp.i18n import LANGUAGE_NAMES
 from eventsapp.services.registrations import Applicant
 
@@ -24,14 +24,9 @@ class RegistrationForm(FlaskForm):
         ],
         render_kw={"autocomplete": "name", "maxlength": 120},
     )
-    email = EmailField(
+    email = email_field(
         _l("E-Mail-Adresse"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Bitte geben Sie Ihre E-Mail-Adresse an.")),
-            Length(max=254, message=_l("Die E-Mail-Adresse ist zu lang.")),
-            valid_email,
-        ],
+        required_message=_l("Bitte geben Sie Ihre E-Mail-Adresse an."),
         description=_l("Dorthin schicken wir die Bestätigung und Ihren Link zum Abmelden."),
         render_kw={"autocomplete": "email", "maxlength": 254},
     )
