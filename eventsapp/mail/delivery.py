@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Protocol
 
 from flask import current_app
-from flask_mail import Message
+from flask_mail import BadHeaderError, Message
 from sqlalchemy import or_, select
 
 from eventsapp.database import db
 from eventsapp.extensions import mail
 from eventsapp.models import OutboxMessage, OutboxStatus
+from eventsapp.services.emails import EmailNotValidError, normalise_email
 
 log = logging.getLogger(__name__)
 
@@ -78,16 +79,44 @@ def claim_due(*, now: datetime, limit: int) -> list[OutboxMessage]:
     return rows
 
 
+class UndeliverableMessage(ValueError):
+    """A row that no retry can fix (a recipient that is not one address, say)."""
+
+
+def _one_line(value: str) -> str:
+    return " ".join(value.splitlines()).strip()
+
+
 def build_message(row: OutboxMessage) -> Message:
+    """The mail for a row. Headers are single lines and the recipient exactly one valid
+    address, whatever reached the row: nothing can add a header or a recipient."""
+    try:
+        recipient = normalise_email(row.recipient)
+    except EmailNotValidError as error:
+        raise UndeliverableMessage(f"invalid recipient: {error}") from error
+    if recipient != row.recipient.strip().lower():
+        raise UndeliverableMessage("recipient is not a single plain address")
+    headers = {"Content-Language": _one_line(row.language), "Auto-Submitted": "auto-generated"}
+    for line in (row.extra_headers or "").splitlines():
+        name, _, value = line.partition(":")
+        if name.strip() and value.strip():
+            headers[_one_line(name)] = _one_line(value)
     message = Message(
-        subject=row.subject,
-        recipients=[row.recipient],
+        subject=_one_line(row.subject),
+        recipients=[recipient],
         body=row.body_text,
         html=row.body_html,
         sender=current_app.config["MAIL_DEFAULT_SENDER"],
-        extra_headers={"Content-Language": row.language, "Auto-Submitted": "auto-generated"},
+        extra_headers=headers,
     )
     message.msgId = row.message_id
+    if row.ics:
+        method = (row.ics_method or "PUBLISH").upper()
+        message.attach(
+            filename="einladung.ics" if method == "REQUEST" else "termine.ics",
+            content_type=f"text/calendar; method={method}; charset=UTF-8",
+            data=row.ics.encode(),
+        )
     return message
 
 
@@ -120,12 +149,29 @@ def _mark_failed(
     log.warning("mail %s failed (attempt %s): %s", row.id, row.attempts, row.last_error)
 
 
+def _mark_dead(row: OutboxMessage, error: Exception, report: DeliveryReport) -> None:
+    row.status = OutboxStatus.DEAD
+    row.lease_until = None
+    row.last_error = f"{type(error).__name__}: {error}"[:2000]
+    report.dead += 1
+    report.errors.append(row.last_error)
+    log.warning("mail %s cannot be delivered: %s", row.id, row.last_error)
+
+
 def _send_batch(
     rows: list[OutboxMessage], transport: Transport, now: datetime, report: DeliveryReport
 ) -> None:
     for row in rows:
         try:
             transport.send(build_message(row))
+        except (UndeliverableMessage, BadHeaderError) as error:
+            _mark_dead(row, error, report)
+        except smtplib.SMTPRecipientsRefused as error:
+            permanent = all(code >= 500 for code, _ in error.recipients.values())
+            if permanent:
+                _mark_dead(row, error, report)
+            else:
+                _mark_failed(row, error, now, report)
         except (smtplib.SMTPException, OSError) as error:
             _mark_failed(row, error, now, report)
         else:

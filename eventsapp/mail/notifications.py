@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from eventsapp.mail.outbox import enqueue_mail
 from eventsapp.models import Registration, RegistrationStatus
+from eventsapp.services import invitations
 from eventsapp.services.tokens import manage_token
 from eventsapp.urls import external_url
 
@@ -22,7 +23,15 @@ def _context(registration: Registration) -> dict:
     }
 
 
-def _queue(registration: Registration, event: str, template: str, subject, now: datetime) -> None:
+def _queue(
+    registration: Registration,
+    event: str,
+    template: str,
+    subject,
+    now: datetime,
+    invite: str | None = None,
+) -> None:
+    """Queue one mail; `invite` (REQUEST or CANCEL) attaches the calendar entry."""
     enqueue_mail(
         dedupe_key=f"registration:{registration.id}:{event}",
         recipient=registration.email,
@@ -31,7 +40,13 @@ def _queue(registration: Registration, event: str, template: str, subject, now: 
         subject=subject,
         context=_context(registration),
         now=now,
+        ics=invitations.invitation(registration, invite) if invite else None,
+        ics_method=invite,
     )
+
+
+def _invite_if_confirmed(registration: Registration) -> str | None:
+    return invitations.REQUEST if registration.status == RegistrationStatus.CONFIRMED else None
 
 
 def registration_received(registration: Registration, *, now: datetime) -> None:
@@ -46,7 +61,7 @@ def registration_received(registration: Registration, *, now: datetime) -> None:
     else:
         subject = _l("Anmeldung bestätigt: %(title)s", title=title)
         template = "registration_confirmed"
-    _queue(registration, "received", template, subject, now)
+    _queue(registration, "received", template, subject, now, _invite_if_confirmed(registration))
 
 
 def registration_promoted(registration: Registration, *, now: datetime) -> None:
@@ -55,12 +70,12 @@ def registration_promoted(registration: Registration, *, now: datetime) -> None:
     template = "registration_promoted"
     if registration.status == RegistrationStatus.PENDING:
         template = "registration_promoted_pending"
-    _queue(registration, "promoted", template, subject, now)
+    _queue(registration, "promoted", template, subject, now, _invite_if_confirmed(registration))
 
 
 def registration_cancelled(registration: Registration, *, now: datetime) -> None:
     subject = _l("Abmeldung bestätigt: %(title)s", title=registration.session.format.title)
-    _queue(registration, "cancelled", "registration_cancelled", subject, now)
+    _queue(registration, "cancelled", "registration_cancelled", subject, now, invitations.CANCEL)
 
 
 def manage_link(registration: Registration, *, now: datetime) -> None:
@@ -70,21 +85,36 @@ def manage_link(registration: Registration, *, now: datetime) -> None:
 
 def registration_approved(registration: Registration, *, now: datetime) -> None:
     subject = _l("Anmeldung bestätigt: %(title)s", title=registration.session.format.title)
-    _queue(registration, "approved", "registration_confirmed", subject, now)
+    _queue(registration, "approved", "registration_confirmed", subject, now, invitations.REQUEST)
 
 
 def registration_rejected(registration: Registration, *, now: datetime) -> None:
     subject = _l("Ihre Anmeldung: %(title)s", title=registration.session.format.title)
-    _queue(registration, "rejected", "registration_rejected", subject, now)
+    _queue(registration, "rejected", "registration_rejected", subject, now, invitations.CANCEL)
 
 
 def session_cancelled(registration: Registration, *, now: datetime) -> None:
     subject = _l("Abgesagt: %(title)s", title=registration.session.format.title)
-    _queue(registration, "session-cancelled", "session_cancelled", subject, now)
+    _queue(registration, "session-cancelled", "session_cancelled", subject, now, invitations.CANCEL)
 
 
 def session_changed(registration: Registration, *, now: datetime) -> None:
     """Time or place changed; one mail per change (the session's sequence number)."""
     session = registration.session
     subject = _l("Geänderter Termin: %(title)s", title=session.format.title)
-    _queue(registration, f"session-changed:{session.sequence}", "session_changed", subject, now)
+    _queue(
+        registration,
+        f"session-changed:{session.sequence}",
+        "session_changed",
+        subject,
+        now,
+        _invite_if_confirmed(registration),
+    )
+
+
+def reminder(registration: Registration, minutes: int, *, now: datetime) -> None:
+    """A reminder before the session, once per offset and start time."""
+    session = registration.session
+    subject = _l("Erinnerung: %(title)s", title=session.format.title)
+    event = f"reminder:{minutes}:{session.starts_at:%Y%m%dT%H%M}"
+    _queue(registration, event, "registration_reminder", subject, now)

@@ -24,6 +24,9 @@ def enqueue_mail(
     subject: str | LazyString,
     context: dict[str, Any],
     now: datetime,
+    ics: str | None = None,
+    ics_method: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> OutboxMessage | None:
     """Queue one mail unless a mail with the same dedupe key exists already.
 
@@ -47,6 +50,9 @@ def enqueue_mail(
         body_text=body_text,
         body_html=body_html,
         dedupe_key=dedupe_key,
+        ics=ics,
+        ics_method=ics_method,
+        extra_headers="\n".join(f"{name}: {value}" for name, value in (headers or {}).items()),
         message_id=make_msgid(idstring="eventsapp", domain=base_host()),
         created_at=now,
         next_attempt_at=now,

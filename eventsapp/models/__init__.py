@@ -13,6 +13,12 @@ from eventsapp.models.registration import (
     RegistrationStatus,
 )
 from eventsapp.models.session import Session, SessionStatus
+from eventsapp.models.subscription import (
+    Subscription,
+    SubscriptionSource,
+    SubscriptionStatus,
+    format_announcement_partners,
+)
 from eventsapp.models.user import Role, User
 
 __all__ = [
@@ -31,6 +37,10 @@ __all__ = [
     "Role",
     "Session",
     "SessionStatus",
+    "Subscription",
+    "SubscriptionSource",
+    "SubscriptionStatus",
     "User",
     "Visibility",
+    "format_announcement_partners",
 ]

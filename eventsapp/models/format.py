@@ -50,10 +50,21 @@ class Format(db.Model):
     approval_required: Mapped[bool] = mapped_column(default=False)
     # Minutes before a session at which reminders go out.
     reminder_offsets: Mapped[str] = mapped_column(String(100), default="2880,180")
+    # Who hears about new dates besides subscribers: every partner, or the chosen ones.
+    announce_to_all_partners: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     host_organisation: Mapped[Organisation] = relationship()
+    announcement_partners: Mapped[list[Organisation]] = relationship(
+        secondary="format_announcement_partners"
+    )
+
+    @property
+    def reminder_minutes(self) -> list[int]:
+        return sorted(
+            {int(m) for m in self.reminder_offsets.split(",") if m.strip().isdigit()}, reverse=True
+        )
 
     def __repr__(self) -> str:
         return f"<Format {self.slug}>"

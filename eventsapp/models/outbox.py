@@ -32,6 +32,9 @@ class OutboxMessage(db.Model):
     body_html: Mapped[str | None] = mapped_column(Text)
     ics: Mapped[str | None] = mapped_column(Text)
     ics_method: Mapped[str | None] = mapped_column(String(20))
+    # Extra headers as "Name: value" lines (List-Unsubscribe and List-Unsubscribe-Post).
+    extra_headers: Mapped[str] = mapped_column(Text, default="")
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # bodies removed
     # What makes two rows the same mail (e.g. "registration:17:confirmed").
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     # Stable across retries, so a receiving server or client can drop a resent copy.
