@@ -7,9 +7,10 @@ from collections.abc import Callable, Iterable
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, Field, StringField
+from wtforms import EmailField, Field, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from eventsapp.services.emails import EmailNotValidError, normalise_email
 
@@ -123,3 +124,10 @@ def email_field(
         render_kw=render_kw,
         **kwargs,
     )
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A multiple choice shown as checkboxes (the field macro renders a fieldset)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()

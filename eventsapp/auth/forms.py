@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from eventsapp.forms import email_field
+from eventsapp.forms import MultiCheckboxField, email_field, options
 from eventsapp.services.accounts import MIN_PASSWORD_LENGTH
 
 
@@ -67,3 +67,15 @@ class ChangePasswordForm(SetPasswordForm):
 
 class FeedForm(FlaskForm):
     """Only the CSRF token: set up or renew the personal calendar feed."""
+
+
+class FollowForm(FlaskForm):
+    """The formats whose new dates the account holder wants to hear about."""
+
+    formats = MultiCheckboxField(_l("Formate"), coerce=int, validate_choice=True)
+
+    def __init__(
+        self, *args: object, format_choices: list[tuple[int, str]], **kwargs: object
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.formats.choices = options(format_choices)

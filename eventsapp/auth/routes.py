@@ -9,10 +9,17 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from eventsapp.auth import bp
-from eventsapp.auth.forms import ChangePasswordForm, FeedForm, LoginForm, SetPasswordForm
+from eventsapp.auth.forms import (
+    ChangePasswordForm,
+    FeedForm,
+    FollowForm,
+    LoginForm,
+    SetPasswordForm,
+)
 from eventsapp.database import db, utcnow
 from eventsapp.extensions import limiter
-from eventsapp.services import accounts, feeds
+from eventsapp.services import accounts, feeds, subscriptions
+from eventsapp.services import sessions as listing
 
 
 def safe_next(target: str | None) -> str | None:
@@ -106,8 +113,9 @@ def account():
             flash(_("Ihr Passwort ist geändert. Bitte melden Sie sich neu an."), "success")
             return redirect(url_for("auth.login"), 303)
     feed_url = feeds.personal_feed_url(current_user.email)
+    follow = _follow_form()
     return render_template(
-        "auth/account.html", form=form, feed_url=feed_url, feed_form=FeedForm()
+        "auth/account.html", form=form, feed_url=feed_url, feed_form=FeedForm(), follow_form=follow
     ), 422 if form.errors else 200
 
 
@@ -125,3 +133,29 @@ def account_feed():
         flash(_("Ihr Kalender hat eine neue Adresse; die alte funktioniert nicht mehr."), "success")
     db.session.commit()
     return redirect(url_for("auth.account") + "#calendar", 303)
+
+
+def _follow_form() -> FollowForm:
+    formats = listing.followable_formats(current_user)
+    form = FollowForm(format_choices=[(f.id, f.title) for f in formats])
+    if not form.is_submitted():
+        form.formats.data = sorted(subscriptions.followed_format_ids(current_user))
+    return form
+
+
+@bp.post("/account/follow")
+@login_required
+def account_follow():
+    """Which formats' new dates the account holder hears about."""
+    form = _follow_form()
+    if not form.validate_on_submit():
+        abort(400)
+    subscriptions.follow_formats(
+        current_user,
+        listing.followable_formats(current_user),
+        set(form.formats.data or []),
+        now=utcnow(),
+    )
+    db.session.commit()
+    flash(_("Gespeichert."), "success")
+    return redirect(url_for("auth.account") + "#follow", 303)

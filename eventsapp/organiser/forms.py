@@ -12,7 +12,6 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     TextAreaField,
     TimeField,
 )
@@ -23,13 +22,13 @@ from wtforms.validators import (
     NumberRange,
     ValidationError,
 )
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from eventsapp.forms import (
     CHOICE_MESSAGES,
     DATE_MESSAGE,
     NUMBER_MESSAGE,
     TIME_MESSAGE,
+    MultiCheckboxField,
     RequiredWhen,
     email_field,
     options,
@@ -71,11 +70,6 @@ def _number(label: object, low: int, high: int, **kwargs) -> IntegerField:
         invalid_value_message=NUMBER_MESSAGE,
         **kwargs,
     )
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class FormatForm(FlaskForm):

@@ -67,3 +67,22 @@ class RegistrationForm(FlaskForm):
 
 class CancelForm(FlaskForm):
     """Only the CSRF token: cancelling needs the secret link and a deliberate click."""
+
+
+class SubscribeForm(FlaskForm):
+    """Follow a format's new dates by email (double opt-in)."""
+
+    email = email_field(
+        _l("E-Mail-Adresse"),
+        required_message=_l("Bitte geben Sie Ihre E-Mail-Adresse an."),
+        render_kw={"autocomplete": "email"},
+    )
+    language = SelectField(_l("Sprache der E-Mails"), validate_choice=True)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        languages = current_app.config["EVENTSAPP_LANGUAGES"]
+        self.language.choices = options((code, LANGUAGE_NAMES[code]) for code in languages)
+        if not self.language.data:
+            self.language.data = current_app.config["BABEL_DEFAULT_LOCALE"]
+        self.language.invalid_choice_message = _l("Bitte wählen Sie eine Sprache aus der Liste.")

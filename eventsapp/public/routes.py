@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from eventsapp.database import db, utcnow
+from eventsapp.extensions import csrf
 from eventsapp.models import OutboxMessage, OutboxStatus, Registration, Session
 from eventsapp.public import bp
-from eventsapp.public.forms import CancelForm, RegistrationForm
-from eventsapp.services import feeds
+from eventsapp.public.forms import CancelForm, RegistrationForm, SubscribeForm
+from eventsapp.services import feeds, subscriptions
 from eventsapp.services import registrations as rules
 from eventsapp.services import sessions as listing
 from eventsapp.services.tokens import manage_token
@@ -86,11 +87,14 @@ def home():
     )
 
 
-@bp.get("/formats/<slug>")
-def format_detail(slug: str):
+def _visible_format_or_404(slug: str):
     format = listing.get_visible_format(slug, _viewer())
     if format is None:
         abort(404)
+    return format
+
+
+def _render_format(format, subscribe_form: SubscribeForm, status: int = 200):
     now = utcnow()
     sessions = listing.upcoming_sessions(now=now, viewer=_viewer(), format=format)
     return render_template(
@@ -98,6 +102,75 @@ def format_detail(slug: str):
         format=format,
         sessions=sessions,
         counts=rules.seat_counts_for(sessions, now=now),
+        subscribe_form=subscribe_form,
+        consent_text=subscriptions.CONSENT_TEXT,
+    ), status
+
+
+@bp.get("/formats/<slug>")
+def format_detail(slug: str):
+    return _render_format(_visible_format_or_404(slug), SubscribeForm())
+
+
+@bp.post("/formats/<slug>/subscribe")
+def subscribe(slug: str):
+    format = _visible_format_or_404(slug)
+    form = SubscribeForm()
+    if not form.validate_on_submit():
+        return _render_format(format, form, 422)
+    subscriptions.request_subscription(format, form.email.data, form.language.data, now=utcnow())
+    db.session.commit()
+    # The same answer for every address: the page reveals nobody's subscriptions.
+    flash(
+        _(
+            "Fast geschafft: Bitte bestätigen Sie mit dem Link in der E-Mail, die wir Ihnen "
+            "gerade geschickt haben."
+        ),
+        "success",
+    )
+    return redirect(url_for("public.format_detail", slug=format.slug) + "#subscribe", 303)
+
+
+def _subscription_or_404(token: str):
+    subscription = subscriptions.find_by_token(token)
+    if subscription is None:
+        abort(404)
+    return subscription
+
+
+@bp.route("/subscriptions/<token>/confirm", methods=["GET", "POST"])
+def confirm_subscription(token: str):
+    """GET shows a button, POST confirms: mail scanners that follow links confirm nothing."""
+    subscription = _subscription_or_404(token)
+    form = CancelForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        subscriptions.confirm(subscription, now=utcnow())
+        db.session.commit()
+    return render_template(
+        "public/subscription.html",
+        subscription=subscription,
+        token=token,
+        form=form,
+        action="confirm",
+        consent_text=subscriptions.CONSENT_TEXT,
+    )
+
+
+@bp.route("/subscriptions/<token>/unsubscribe", methods=["GET", "POST"])
+@csrf.exempt  # RFC 8058 one-click: mail providers POST without a form; the token is the key
+def unsubscribe(token: str):
+    subscription = _subscription_or_404(token)
+    if request.method == "POST":
+        subscriptions.unsubscribe(subscription, now=utcnow())
+        db.session.commit()
+    return render_template(
+        "public/subscription.html",
+        subscription=subscription,
+        token=token,
+        form=CancelForm(),
+        action="unsubscribe",
     )
 
 

@@ -22,6 +22,7 @@ from eventsapp.models import (
     SessionStatus,
     User,
 )
+from eventsapp.services import announcements
 from eventsapp.services.recurrence import (
     MAX_OCCURRENCES,
     RecurrenceError,
@@ -134,7 +135,11 @@ def generate_sessions(format: Format, *, now: datetime, until: date | None = Non
 def publish_sessions(
     format: Format, sessions: list[Session], *, now: datetime, by: User | None = None
 ) -> Publication:
-    """Publish drafts of one format together: the "new dates announced" event."""
+    """Publish drafts of one format together: the "new dates announced" event.
+
+    Queues one digest of the new dates per subscriber and partner contact, in the same
+    transaction.
+    """
     drafts = [s for s in sessions if s.format_id == format.id and s.status == SessionStatus.DRAFT]
     if not drafts:
         raise ScheduleError(_l("Bitte wählen Sie mindestens einen Entwurf aus."), field="sessions")
@@ -147,6 +152,7 @@ def publish_sessions(
         session.updated_at = now
         session.publication = publication
     db.session.flush()
+    announcements.announce(publication, now=now)
     return publication
 
 

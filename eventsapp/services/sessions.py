@@ -79,3 +79,14 @@ def get_visible_session(session_id: int, viewer: User | None = None) -> Session 
             Session.id == session_id, Session.status.in_(VISIBLE_STATUSES)
         )
     ).scalar_one_or_none()
+
+
+def followable_formats(viewer: User) -> list[Format]:
+    """Formats an account holder may follow: those they can see."""
+    return list(
+        db.session.execute(
+            select(Format)
+            .where(Format.visibility.in_(visible_visibilities(viewer)))
+            .order_by(Format.title)
+        ).scalars()
+    )

@@ -1,0 +1,94 @@
+"""Announcing new dates: one digest per recipient when a format's drafts are published."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from eventsapp.database import db
+from eventsapp.mail.outbox import enqueue_mail
+from eventsapp.models import (
+    Organisation,
+    OrganisationKind,
+    Publication,
+    Session,
+    SessionStatus,
+    Subscription,
+    SubscriptionStatus,
+)
+from eventsapp.services import invitations, subscriptions
+from eventsapp.urls import external_url
+
+
+def _partner_addresses(publication: Publication) -> list[str]:
+    format = publication.format
+    if format.announce_to_all_partners:
+        partners = db.session.execute(
+            select(Organisation).where(Organisation.kind == OrganisationKind.PARTNER)
+        ).scalars()
+    else:
+        partners = format.announcement_partners
+    return sorted({p.contact_email for p in partners if p.contact_email})
+
+
+def recipients(publication: Publication, *, now: datetime) -> list[Subscription]:
+    """Confirmed subscribers and partner contacts, each address once, opt-outs left out."""
+    for email in _partner_addresses(publication):
+        subscriptions.partner_subscription(publication.format, email, now=now)
+    return list(
+        db.session.execute(
+            select(Subscription)
+            .where(
+                Subscription.format_id == publication.format_id,
+                Subscription.status == SubscriptionStatus.CONFIRMED,
+            )
+            .order_by(Subscription.id)
+        ).scalars()
+    )
+
+
+def announce(publication: Publication, *, now: datetime) -> int:
+    """Queue one digest per recipient listing the publication's dates, with an .ics and a
+    one-click unsubscribe (RFC 8058). Returns how many digests were queued."""
+    sessions = list(
+        db.session.execute(
+            select(Session)
+            .where(
+                Session.publication_id == publication.id, Session.status == SessionStatus.PUBLISHED
+            )
+            .order_by(Session.starts_at)
+        ).scalars()
+    )
+    if not sessions:
+        return 0
+    format = publication.format
+    calendar = invitations.new_dates(format.title, sessions)
+    queued = 0
+    for subscription in recipients(publication, now=now):
+        unsubscribe = subscriptions.unsubscribe_url(subscription)
+        message = enqueue_mail(
+            dedupe_key=f"publication:{publication.id}:{subscription.email}",
+            recipient=subscription.email,
+            language=subscription.language,
+            template="announcement",
+            subject=_l("Neue Termine: %(title)s", title=format.title),
+            context={
+                "format": format,
+                "sessions": sessions,
+                "unsubscribe_url": unsubscribe,
+                "format_url": external_url("public.format_detail", slug=format.slug),
+                "session_url": lambda s: external_url("public.session_detail", session_id=s.id),
+            },
+            now=now,
+            ics=calendar,
+            ics_method=invitations.PUBLISH,
+            headers={
+                "List-Unsubscribe": f"<{unsubscribe}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+        )
+        queued += message is not None
+    publication.announced_at = now
+    return queued
