@@ -27,7 +27,7 @@ run: $(VENV)/.installed
 	$(FLASK) demo-data
 	@echo "eventsapp: http://$(HOST):$(PORT)  (mail is written to instance/mail/ unless MAIL_SERVER is set)"
 	@EVENTSAPP_CONFIG=$${EVENTSAPP_CONFIG:-DevelopmentConfig} sh -c '\
-	  $(FLASK) outbox work & worker=$$!; \
+	  $(FLASK) worker & worker=$$!; \
 	  trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
 	  $(FLASK) run --host $(HOST) --port $(PORT)'
 

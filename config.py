@@ -52,6 +52,7 @@ class Config:
     OUTBOX_BATCH_SIZE = _int("OUTBOX_BATCH_SIZE", 50)
     OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 8)
     OUTBOX_LEASE_SECONDS = _int("OUTBOX_LEASE_SECONDS", 300)
+    OUTBOX_RETENTION_DAYS = _int("OUTBOX_RETENTION_DAYS", 30)  # then sent bodies are purged
 
     # Seconds a cached feed is served before its fingerprint is read again (0: every time).
     FEED_RECHECK_SECONDS = float(os.environ.get("FEED_RECHECK_SECONDS", "2"))

@@ -77,12 +77,43 @@ def outbox_work(interval: float) -> None:
 
 @jobs_cli.command("run")
 def jobs_run() -> None:
-    """Run the housekeeping jobs once: release partner contingents that are due."""
-    from eventsapp.services.contingents import release_due_contingents
+    """Run the housekeeping jobs once: reminders, contingent releases, retention."""
+    from eventsapp.services.housekeeping import run_jobs
 
-    promoted = release_due_contingents(now=utcnow())
+    report = run_jobs(now=utcnow(), retention_days=current_app.config["OUTBOX_RETENTION_DAYS"])
     db.session.commit()
-    click.echo(f"jobs: contingents released, {promoted} people moved up from waitlists")
+    click.echo(str(report))
+
+
+@click.command("worker")
+@click.option("--interval", default=2.0, show_default=True, help="Seconds between mail polls.")
+@click.option("--jobs-every", default=60.0, show_default=True, help="Seconds between job runs.")
+@with_appcontext
+def worker(interval: float, jobs_every: float) -> None:
+    """Deliver mail and run the housekeeping jobs, until stopped (Ctrl+C or SIGTERM)."""
+    from eventsapp.mail.delivery import deliver_due
+    from eventsapp.services.housekeeping import run_jobs
+
+    click.echo(f"worker: mail every {interval:g}s, jobs every {jobs_every:g}s")
+    next_jobs = 0.0
+    try:
+        while True:
+            if time.monotonic() >= next_jobs:
+                report = run_jobs(
+                    now=utcnow(), retention_days=current_app.config["OUTBOX_RETENTION_DAYS"]
+                )
+                db.session.commit()
+                next_jobs = time.monotonic() + jobs_every
+            report = deliver_due(now=utcnow())
+            if report.sent or report.failed or report.dead:
+                click.echo(
+                    f"outbox: {report.sent} sent, {report.failed + report.dead} failed{_where()}"
+                )
+            db.session.remove()
+            if not (report.sent and not report.failed):
+                time.sleep(interval)
+    except KeyboardInterrupt:
+        click.echo("worker stopped")
 
 
 # --- demo data and users -------------------------------------------------------------------
@@ -306,3 +337,4 @@ def register(app: Flask) -> None:
     for group in (outbox_cli, users_cli, sessions_cli, jobs_cli):
         app.cli.add_command(group)
     app.cli.add_command(demo_data)
+    app.cli.add_command(worker)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from eventsapp.access import admin_required
 from eventsapp.admin import bp
 from eventsapp.admin.forms import InviteForm, OrganisationForm
 from eventsapp.database import db, utcnow
+from eventsapp.mail import delivery
 from eventsapp.models import Organisation, OrganisationKind, Role, User
 from eventsapp.organiser.forms import ActionForm
 from eventsapp.services import accounts
@@ -141,3 +143,30 @@ def user_toggle_active(user_id: int):
     db.session.commit()
     flash(_("Konto freigeschaltet.") if user.active else _("Konto gesperrt."), "success")
     return redirect(url_for("admin.users"), 303)
+
+
+@bp.get("/outbox")
+def outbox():
+    """Mail that could not be delivered, and how much is waiting."""
+    return render_template(
+        "admin/outbox.html",
+        counts=delivery.status_counts(),
+        dead=delivery.dead_messages(),
+        action_form=ActionForm(),
+    )
+
+
+@bp.post("/outbox/retry")
+def outbox_retry():
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    message_id = request.form.get("message", type=int)
+    count = delivery.retry_dead(now=utcnow(), message_id=message_id)
+    db.session.commit()
+    flash(
+        ngettext(
+            "%(num)d E-Mail wird erneut versucht.", "%(num)d E-Mails werden erneut versucht.", count
+        ),
+        "success",
+    )
+    return redirect(url_for("admin.outbox"), 303)

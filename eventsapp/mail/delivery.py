@@ -18,7 +18,7 @@ from typing import Protocol
 
 from flask import current_app
 from flask_mail import BadHeaderError, Message
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select, update
 
 from eventsapp.database import db
 from eventsapp.extensions import mail
@@ -199,3 +199,33 @@ def deliver_due(*, now: datetime, limit: int | None = None) -> DeliveryReport:
                 _mark_failed(row, error, now, report)
         db.session.commit()
     return report
+
+
+def status_counts() -> dict[str, int]:
+    rows = db.session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    ).all()
+    return {str(status): count for status, count in rows}
+
+
+def dead_messages(limit: int = 200) -> list[OutboxMessage]:
+    return list(
+        db.session.execute(
+            select(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.DEAD)
+            .order_by(OutboxMessage.id.desc())
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def retry_dead(*, now: datetime, message_id: int | None = None) -> int:
+    """Give dead mail (one, or all) a fresh set of attempts, due at once."""
+    stmt = (
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.DEAD)
+        .values(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, last_error="")
+    )
+    if message_id is not None:
+        stmt = stmt.where(OutboxMessage.id == message_id)
+    return db.session.execute(stmt).rowcount or 0

@@ -1,0 +1,100 @@
+"""Scheduled work: reminders, contingent releases, forgetting what is no longer needed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
+
+from eventsapp.database import db
+from eventsapp.mail import notifications
+from eventsapp.models import (
+    OutboxMessage,
+    OutboxStatus,
+    Registration,
+    RegistrationStatus,
+    Session,
+    SessionStatus,
+)
+from eventsapp.services import contingents, subscriptions
+
+LONGEST_REMINDER = timedelta(days=14)
+
+
+@dataclass
+class JobReport:
+    reminders: int = 0
+    promoted: int = 0
+    unconfirmed_deleted: int = 0
+    bodies_purged: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"jobs: {self.reminders} reminders queued, contingents released "
+            f"({self.promoted} people moved up from waitlists), "
+            f"{self.unconfirmed_deleted} unconfirmed subscriptions deleted, "
+            f"{self.bodies_purged} sent mail bodies purged"
+        )
+
+
+def queue_reminders(*, now: datetime) -> int:
+    """Queue each due reminder once (the outbox dedupe key makes a second run a no-op).
+
+    A reminder is due from its offset before the start until the next shorter offset, so a
+    job that was down does not send the two-day reminder three hours before the start.
+    """
+    registrations = (
+        db.session.execute(
+            select(Registration)
+            .join(Registration.session)
+            .where(
+                Registration.status == RegistrationStatus.CONFIRMED,
+                Session.status == SessionStatus.PUBLISHED,
+                Session.starts_at > now,
+                Session.starts_at <= now + LONGEST_REMINDER,
+            )
+            .options(joinedload(Registration.session).joinedload(Session.format))
+        )
+        .scalars()
+        .all()
+    )
+    queued = 0
+    for registration in registrations:
+        session = registration.session
+        offsets = session.format.reminder_minutes  # longest first
+        for index, minutes in enumerate(offsets):
+            shorter = offsets[index + 1] if index + 1 < len(offsets) else 0
+            if (
+                session.starts_at - timedelta(minutes=minutes)
+                <= now
+                < (session.starts_at - timedelta(minutes=shorter))
+            ):
+                notifications.reminder(registration, minutes, now=now)
+                queued += 1
+    return queued
+
+
+def purge_sent_bodies(*, now: datetime, retention_days: int) -> int:
+    """Keep the record of a sent mail, not its text: bodies go after the retention period."""
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status == OutboxStatus.SENT,
+            OutboxMessage.sent_at < now - timedelta(days=retention_days),
+            OutboxMessage.purged_at.is_(None),
+        )
+        .values(body_text="", body_html=None, ics=None, purged_at=now)
+    )
+    return result.rowcount or 0
+
+
+def run_jobs(*, now: datetime, retention_days: int) -> JobReport:
+    """Everything housekeeping does, once. The caller commits."""
+    return JobReport(
+        reminders=queue_reminders(now=now),
+        promoted=contingents.release_due_contingents(now=now),
+        unconfirmed_deleted=subscriptions.delete_unconfirmed(now=now),
+        bodies_purged=purge_sent_bodies(now=now, retention_days=retention_days),
+    )
