@@ -214,3 +214,11 @@ def login(
     url = "/auth/login" + (f"?next={next_url}" if next_url else "")
     token = csrf_token(client, "/auth/login")
     return client.post(url, data={"email": email, "password": password, "csrf_token": token})
+
+
+@pytest.fixture
+def mail_app(tmp_path, smtp_server) -> Iterator[Flask]:
+    """The app on a fresh SQLite file, sending to the test SMTP server."""
+    app = _create_tables(make_app(tmp_path, **smtp_server.config()))
+    yield app
+    _dispose(app)

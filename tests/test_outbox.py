@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from eventsapp.database import db, utcnow
@@ -15,17 +14,6 @@ from eventsapp.services import registrations as rules
 from eventsapp.services.tokens import manage_token
 from tests.conftest import free_port, make_app, start_smtp_server
 from tests.factories import applicant, make_session
-
-
-@pytest.fixture
-def mail_app(tmp_path, smtp_server):
-    app = make_app(tmp_path, **smtp_server.config())
-    with app.app_context():
-        db.create_all()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_cancel_and_promotion_mails_arrive_once_even_if_sent_twice(mail_app, smtp_server):
