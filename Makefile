@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test lint install install-test browser node bench-feeds
+.PHONY: run test lint install install-test browser node bench-feeds bench-mail
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,10 @@ test: $(VENV)/.installed-test browser node
 bench-feeds: $(VENV)/.installed-test
 	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python -m benchmarks.feeds
+
+## bench-mail: outbox delivery against the SMTP sink's own ceiling (docs/performance.md)
+bench-mail: $(VENV)/.installed-test
+	$(BIN)/python -m benchmarks.mail
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -13,15 +13,18 @@ import random
 import smtplib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Protocol
 
 from flask import current_app
-from flask_mail import BadHeaderError, Message
+from flask_mail import Connection
 from sqlalchemy import func, or_, select, update
 
 from eventsapp.database import db
-from eventsapp.extensions import mail
+from eventsapp.extensions import mail as flask_mail
+from eventsapp.mail import mime
+from eventsapp.mail.mime import Outgoing
 from eventsapp.models import OutboxMessage, OutboxStatus
 from eventsapp.services.emails import EmailNotValidError, normalise_email
 
@@ -37,7 +40,7 @@ class DeliveryReport:
 
 
 class Transport(Protocol):
-    def send(self, message: Message) -> None: ...
+    def send(self, recipient: str, data: bytes, message_id: str) -> None: ...
 
 
 class FileTransport:
@@ -47,14 +50,25 @@ class FileTransport:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
 
-    def send(self, message: Message) -> None:
-        name = message.msgId.strip("<>").replace("@", "_at_").replace("/", "_")
+    def send(self, recipient: str, data: bytes, message_id: str) -> None:
+        name = message_id.strip("<>").replace("@", "_at_").replace("/", "_")
         path = self.directory / f"{name}.eml"
-        path.write_bytes(message.as_bytes())
-        log.info("mail to %s written to %s", ", ".join(message.recipients), path)
+        path.write_bytes(data)
+        log.info("mail to %s written to %s", recipient, path)
 
 
-def claim_due(*, now: datetime, limit: int) -> list[OutboxMessage]:
+class SMTPTransport:
+    """Many mails over one connection, opened and configured by Flask-Mail."""
+
+    def __init__(self, connection: Connection, envelope_from: str) -> None:
+        self.connection = connection
+        self.envelope_from = envelope_from
+
+    def send(self, recipient: str, data: bytes, message_id: str) -> None:
+        self.connection.host.sendmail(self.envelope_from, [recipient], data)
+
+
+def claim_due(*, now: datetime, limit: int) -> list[Outgoing]:
     """Claim up to `limit` due rows for this worker and commit the claim."""
     lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
     stmt = (
@@ -71,53 +85,58 @@ def claim_due(*, now: datetime, limit: int) -> list[OutboxMessage]:
         .with_for_update(skip_locked=True)
     )
     rows = list(db.session.execute(stmt).scalars())
+    claimed = []
     for row in rows:
         row.status = OutboxStatus.SENDING
         row.lease_until = now + lease
         row.attempts += 1
-    db.session.commit()
-    return rows
+        claimed.append(
+            Outgoing(
+                id=row.id,
+                recipient=row.recipient,
+                language=row.language,
+                subject=row.subject,
+                body_text=row.body_text,
+                body_html=row.body_html,
+                ics=row.ics,
+                ics_method=row.ics_method,
+                extra_headers=row.extra_headers or "",
+                message_id=row.message_id,
+                attempts=row.attempts,
+            )
+        )
+    db.session.commit()  # from here on the worker uses the plain data, never the rows
+    return claimed
 
 
 class UndeliverableMessage(ValueError):
     """A row that no retry can fix (a recipient that is not one address, say)."""
 
 
-def _one_line(value: str) -> str:
-    return " ".join(value.splitlines()).strip()
-
-
-def build_message(row: OutboxMessage) -> Message:
-    """The mail for a row. Headers are single lines and the recipient exactly one valid
-    address, whatever reached the row: nothing can add a header or a recipient."""
+def checked_recipient(address: str) -> str:
+    """Exactly one valid address, or UndeliverableMessage: nothing can add a recipient."""
     try:
-        recipient = normalise_email(row.recipient)
+        recipient = normalise_email(address)
     except EmailNotValidError as error:
         raise UndeliverableMessage(f"invalid recipient: {error}") from error
-    if recipient != row.recipient.strip().lower():
+    if recipient != address.strip().lower():
         raise UndeliverableMessage("recipient is not a single plain address")
-    headers = {"Content-Language": _one_line(row.language), "Auto-Submitted": "auto-generated"}
-    for line in (row.extra_headers or "").splitlines():
+    return recipient
+
+
+def message_bytes(mail: Outgoing) -> bytes:
+    """The mail as sent. Header values are single lines whatever reached the row."""
+    headers = {"Content-Language": mail.language, "Auto-Submitted": "auto-generated"}
+    for line in mail.extra_headers.splitlines():
         name, _, value = line.partition(":")
         if name.strip() and value.strip():
-            headers[_one_line(name)] = _one_line(value)
-    message = Message(
-        subject=_one_line(row.subject),
-        recipients=[recipient],
-        body=row.body_text,
-        html=row.body_html,
+            headers[name.strip()] = value.strip()
+    return mime.render(
+        mail,
         sender=current_app.config["MAIL_DEFAULT_SENDER"],
-        extra_headers=headers,
+        recipient=checked_recipient(mail.recipient),
+        headers=headers,
     )
-    message.msgId = row.message_id
-    if row.ics:
-        method = (row.ics_method or "PUBLISH").upper()
-        message.attach(
-            filename="einladung.ics" if method == "REQUEST" else "termine.ics",
-            content_type=f"text/calendar; method={method}; charset=UTF-8",
-            data=row.ics.encode(),
-        )
-    return message
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -126,77 +145,94 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311 - not a secret
 
 
-def _mark_sent(row: OutboxMessage, now: datetime) -> None:
-    row.status = OutboxStatus.SENT
-    row.sent_at = now
-    row.lease_until = None
-    row.last_error = ""
+_OUTBOX = OutboxMessage.__table__
 
 
-def _mark_failed(
-    row: OutboxMessage, error: Exception, now: datetime, report: DeliveryReport
-) -> None:
-    row.last_error = f"{type(error).__name__}: {error}"[:2000]
-    row.lease_until = None
-    if row.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
-        row.status = OutboxStatus.DEAD
+def _record(mail_id: int, **values: object) -> None:
+    # A plain table UPDATE: the worker holds no ORM rows that would need synchronising.
+    db.session.execute(
+        update(_OUTBOX).where(_OUTBOX.c.id == mail_id).values(lease_until=None, **values)
+    )
+
+
+def _error_text(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"[:2000]
+
+
+def _mark_failed(mail: Outgoing, error: Exception, now: datetime, report: DeliveryReport) -> None:
+    text = _error_text(error)
+    if mail.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+        _record(mail.id, status=OutboxStatus.DEAD, last_error=text)
         report.dead += 1
     else:
-        row.status = OutboxStatus.PENDING
-        row.next_attempt_at = now + retry_delay(row.attempts)
+        _record(
+            mail.id,
+            status=OutboxStatus.PENDING,
+            last_error=text,
+            next_attempt_at=now + retry_delay(mail.attempts),
+        )
         report.failed += 1
-    report.errors.append(row.last_error)
-    log.warning("mail %s failed (attempt %s): %s", row.id, row.attempts, row.last_error)
+    report.errors.append(text)
+    log.warning("mail %s failed (attempt %s): %s", mail.id, mail.attempts, text)
 
 
-def _mark_dead(row: OutboxMessage, error: Exception, report: DeliveryReport) -> None:
-    row.status = OutboxStatus.DEAD
-    row.lease_until = None
-    row.last_error = f"{type(error).__name__}: {error}"[:2000]
+def _mark_dead(mail: Outgoing, error: Exception, report: DeliveryReport) -> None:
+    text = _error_text(error)
+    _record(mail.id, status=OutboxStatus.DEAD, last_error=text)
     report.dead += 1
-    report.errors.append(row.last_error)
-    log.warning("mail %s cannot be delivered: %s", row.id, row.last_error)
+    report.errors.append(text)
+    log.warning("mail %s cannot be delivered: %s", mail.id, text)
 
 
 def _send_batch(
-    rows: list[OutboxMessage], transport: Transport, now: datetime, report: DeliveryReport
+    mails: list[Outgoing], transport: Transport, now: datetime, report: DeliveryReport
 ) -> None:
-    for row in rows:
+    for mail in mails:
         try:
-            transport.send(build_message(row))
-        except (UndeliverableMessage, BadHeaderError) as error:
-            _mark_dead(row, error, report)
+            transport.send(mail.recipient, message_bytes(mail), mail.message_id)
+        except UndeliverableMessage as error:
+            _mark_dead(mail, error, report)
         except smtplib.SMTPRecipientsRefused as error:
-            permanent = all(code >= 500 for code, _ in error.recipients.values())
-            if permanent:
-                _mark_dead(row, error, report)
+            if all(code >= 500 for code, _ in error.recipients.values()):
+                _mark_dead(mail, error, report)
             else:
-                _mark_failed(row, error, now, report)
+                _mark_failed(mail, error, now, report)
         except (smtplib.SMTPException, OSError) as error:
-            _mark_failed(row, error, now, report)
+            _mark_failed(mail, error, now, report)
         else:
-            _mark_sent(row, now)
+            _record(mail.id, status=OutboxStatus.SENT, sent_at=now, last_error="")
             report.sent += 1
-        db.session.commit()  # one row's outcome at a time: a crash loses at most one
+        db.session.commit()  # one mail's outcome at a time: a crash resends at most one
 
 
 def deliver_due(*, now: datetime, limit: int | None = None) -> DeliveryReport:
     """Send one batch of due mail over one connection and record each outcome."""
     report = DeliveryReport()
-    rows = claim_due(now=now, limit=limit or current_app.config["OUTBOX_BATCH_SIZE"])
-    if not rows:
+    mails = claim_due(now=now, limit=limit or current_app.config["OUTBOX_BATCH_SIZE"])
+    if not mails:
         return report
     if not current_app.config.get("MAIL_SERVER"):
-        _send_batch(rows, FileTransport(Path(current_app.config["MAIL_FILE_DIR"])), now, report)
+        _send_batch(mails, FileTransport(Path(current_app.config["MAIL_FILE_DIR"])), now, report)
         return report
+    done: set[int] = set()
     try:
-        with mail.connect() as connection:
-            _send_batch(rows, connection, now, report)
+        with flask_mail.connect() as connection:
+            sender = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
+            _send_batch(mails, SMTPTransport(connection, sender), now, report)
+            done = {m.id for m in mails}
     except (smtplib.SMTPException, OSError) as error:
-        # The server could not be reached (or dropped us): every row still claimed waits.
-        for row in rows:
-            if row.status == OutboxStatus.SENDING:
-                _mark_failed(row, error, now, report)
+        # The server could not be reached (or dropped us): every mail still claimed waits.
+        still_claimed = set(
+            db.session.execute(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.id.in_([m.id for m in mails if m.id not in done]),
+                    OutboxMessage.status == OutboxStatus.SENDING,
+                )
+            ).scalars()
+        )
+        for outgoing in mails:
+            if outgoing.id in still_claimed:
+                _mark_failed(outgoing, error, now, report)
         db.session.commit()
     return report
 
