@@ -194,3 +194,23 @@ def test_account_holders_follow_formats_from_their_account(app):
         assert [(r.format_id, r.status, r.source) for r in rows] == [
             (first_id, "confirmed", "account")
         ]
+
+
+def test_a_format_can_announce_to_selected_partners_only(mail_app, smtp_server):
+    with mail_app.app_context():
+        chosen = make_organisation(OrganisationKind.PARTNER, contact_email="ja@verein.example")
+        make_organisation(OrganisationKind.PARTNER, contact_email="nein@verein.example")
+        format = make_format(
+            make_organisation(OrganisationKind.HOST), announce_to_all_partners=False
+        )
+        format.announcement_partners = [chosen]
+        _subscriber(format, "fan@example.org")
+        scheduling.publish_sessions(format, _drafts(format, 2), now=utcnow())
+        db.session.commit()
+        smtp_server.sink.messages.clear()
+        deliver_due(now=utcnow())
+    assert sorted(
+        m.rcpt_tos[0]
+        for m in smtp_server.sink.messages
+        if m.message["Subject"].startswith("Neue Termine")
+    ) == ["fan@example.org", "ja@verein.example"]

@@ -344,3 +344,34 @@ def test_the_format_form_refuses_line_breaks_in_titles(app, title):
     )
     assert response.status_code == 422
     assert "Bitte verwenden Sie nur Buchstaben" in response.get_data(as_text=True)
+
+
+def test_two_workers_running_reminders_at_once_queue_each_reminder_once(any_app):
+    with any_app.app_context():
+        now = utcnow()
+        session = make_session(starts_at=now + timedelta(days=1, hours=12))
+        for n in range(5):
+            rules.register_for_session(session, applicant(n), now=now)
+        db.session.execute(delete(OutboxMessage))
+        db.session.commit()
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def job() -> None:
+        try:
+            with any_app.app_context():
+                start.wait()
+                queue_reminders(now=utcnow())
+                db.session.commit()
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=job) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    with any_app.app_context():
+        keys = db.session.execute(select(OutboxMessage.dedupe_key)).scalars().all()
+        assert len(keys) == 5 and all(":reminder:2880:" in k for k in keys)

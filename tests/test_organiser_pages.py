@@ -342,3 +342,26 @@ def test_publishing_selected_drafts_over_http(app, office):
     with app.app_context():
         statuses = [db.session.get(Session, i).status for i in ids]
         assert statuses == ["published", "published", "draft"]
+
+
+def test_format_form_sets_reminders_and_announcement_partners(app, office):
+    data = _format_data(
+        office,
+        reminder_hours="72, 2",
+        announce_to="selected",
+        announcement_partners=[office["partner"]],
+    )
+    response = office["client"].post("/organiser/formats/new", data=data)
+    assert response.status_code == 303
+    with app.app_context():
+        format = db.session.execute(
+            select(Format).where(Format.title == "Blick hinter die Kulissen")
+        ).scalar_one()
+        assert format.reminder_minutes == [4320, 120]
+        assert not format.announce_to_all_partners
+        assert [o.id for o in format.announcement_partners] == [office["partner"]]
+    for bad in ("zwei", "0", "100000"):
+        response = office["client"].post(
+            "/organiser/formats/new", data=_format_data(office, reminder_hours=bad)
+        )
+        assert response.status_code == 422

@@ -9,6 +9,7 @@ from typing import Any
 from flask import render_template
 from flask_babel import LazyString, force_locale
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from eventsapp.database import db
 from eventsapp.models import OutboxMessage
@@ -57,5 +58,11 @@ def enqueue_mail(
         created_at=now,
         next_attempt_at=now,
     )
-    db.session.add(message)
+    try:
+        with db.session.begin_nested():
+            db.session.add(message)
+    except IntegrityError:
+        # Another transaction queued the same mail meanwhile (two workers running the same
+        # job): theirs counts, and this transaction goes on without a second copy.
+        return None
     return message

@@ -12,6 +12,7 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectField,
+    StringField,
     TextAreaField,
     TimeField,
 )
@@ -100,9 +101,53 @@ class FormatForm(FlaskForm):
         default="public",
     )
     approval_required = BooleanField(_l("Anmeldungen müssen bestätigt werden"))
+    reminder_hours = text_field(
+        _l("Erinnerungen (Stunden vor Beginn, durch Komma getrennt)"),
+        40,
+        description=_l("Zum Beispiel „48, 3“: zwei Tage und drei Stunden vorher. Leer: keine."),
+    )
+    announce_to = RadioField(
+        **CHOICE_MESSAGES,
+        label=_l("Neue Termine ankündigen an"),
+        choices=options(
+            [
+                ("all", _l("alle Partnerorganisationen")),
+                ("selected", _l("nur die ausgewählten Partnerorganisationen")),
+            ]
+        ),
+        default="all",
+    )
+    announcement_partners = MultiCheckboxField(
+        **CHOICE_MESSAGES,
+        label=_l("Ausgewählte Partnerorganisationen"),
+        coerce=int,
+        validate_choice=True,
+    )
 
-    def __init__(self, *args, host_choices: list[tuple[int, str]], **kwargs) -> None:
+    def validate_reminder_hours(self, field: StringField) -> None:
+        try:
+            minutes = self.reminder_minutes()
+        except ValueError as error:
+            raise ValidationError(
+                _l("Bitte ganze Stunden, durch Komma getrennt, z. B. 48, 3.")
+            ) from error
+        if any(m < 60 or m > 30 * 24 * 60 for m in minutes) or len(minutes) > 5:
+            raise ValidationError(_l("Bitte höchstens fünf Werte von 1 bis 720 Stunden."))
+
+    def reminder_minutes(self) -> list[int]:
+        """The reminder offsets in minutes, longest first (ValueError if not numbers)."""
+        parts = (self.reminder_hours.data or "").replace(" ", "").split(",")
+        return sorted({int(part) * 60 for part in parts if part}, reverse=True)
+
+    def __init__(
+        self,
+        *args,
+        host_choices: list[tuple[int, str]],
+        partner_choices: list[tuple[int, str]],
+        **kwargs,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.announcement_partners.choices = options(partner_choices)
         self.host_organisation.choices = options(host_choices)
         self.host_organisation.invalid_choice_message = _l(
             "Bitte wählen Sie eine Organisation aus der Liste."

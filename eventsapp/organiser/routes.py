@@ -120,12 +120,32 @@ def _format_values(form: FormatForm) -> FormatValues:
         capacity=form.capacity.data,
         visibility=Visibility(form.visibility.data),
         approval_required=form.approval_required.data,
+        reminder_minutes=form.reminder_minutes(),
+        announce_to_all_partners=form.announce_to.data == "all",
+        announcement_partners=[_organisation(i) for i in form.announcement_partners.data or []],
     )
+
+
+def _format_form(format=None) -> FormatForm:
+    form = FormatForm(
+        obj=format,
+        host_choices=overview.host_choices(current_user),
+        partner_choices=overview.partner_choices(),
+    )
+    if format is not None and not form.is_submitted():
+        form.host_organisation.data = format.host_organisation_id
+        form.visibility.data = format.visibility.value
+        form.reminder_hours.data = ", ".join(str(m // 60) for m in format.reminder_minutes)
+        form.announce_to.data = "all" if format.announce_to_all_partners else "selected"
+        form.announcement_partners.data = [o.id for o in format.announcement_partners]
+    elif format is None and not form.is_submitted():
+        form.reminder_hours.data = "48, 3"
+    return form
 
 
 @bp.route("/formats/new", methods=["GET", "POST"])
 def format_new():
-    form = FormatForm(host_choices=overview.host_choices(current_user))
+    form = _format_form()
     if form.validate_on_submit():
         format = create_format(
             _format_values(form), now=utcnow(), timezone=current_app.config["EVENTSAPP_TIMEZONE"]
@@ -141,10 +161,7 @@ def format_new():
 @bp.route("/formats/<int:format_id>/edit", methods=["GET", "POST"])
 def format_edit(format_id: int):
     format = managed_format_or_404(format_id)
-    form = FormatForm(obj=format, host_choices=overview.host_choices(current_user))
-    if request.method == "GET":
-        form.host_organisation.data = format.host_organisation_id
-        form.visibility.data = format.visibility.value
+    form = _format_form(format)
     if form.validate_on_submit():
         update_format(format, _format_values(form), now=utcnow())
         db.session.commit()

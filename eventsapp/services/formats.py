@@ -25,6 +25,9 @@ class FormatValues:
     capacity: int
     visibility: Visibility
     approval_required: bool
+    reminder_minutes: list[int]
+    announce_to_all_partners: bool
+    announcement_partners: list[Organisation]
 
 
 def slugify(text: str) -> str:
@@ -57,6 +60,9 @@ def _apply(format: Format, values: FormatValues) -> None:
     format.capacity = values.capacity
     format.visibility = values.visibility
     format.approval_required = values.approval_required
+    format.reminder_offsets = ",".join(str(m) for m in values.reminder_minutes)
+    format.announce_to_all_partners = values.announce_to_all_partners
+    format.announcement_partners = list(values.announcement_partners)
 
 
 def create_format(values: FormatValues, *, timezone: str, now: datetime) -> Format:
