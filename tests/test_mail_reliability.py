@@ -20,7 +20,14 @@ from sqlalchemy import delete, func, insert, select
 from eventsapp.database import db, utcnow
 from eventsapp.mail.delivery import deliver_due
 from eventsapp.mail.outbox import enqueue_mail
-from eventsapp.models import OutboxMessage, OutboxStatus
+from eventsapp.models import (
+    OutboxMessage,
+    OutboxStatus,
+    SessionStatus,
+    Subscription,
+    SubscriptionSource,
+    SubscriptionStatus,
+)
 from eventsapp.services import registrations as rules
 from eventsapp.services import scheduling
 from eventsapp.services.housekeeping import queue_reminders
@@ -74,12 +81,39 @@ def _statuses() -> dict:
     )
 
 
+def _subscribers(format, count: int) -> None:
+    now = utcnow()
+    db.session.execute(
+        insert(Subscription),
+        [
+            {
+                "format_id": format.id,
+                "email": f"fan{n}@example.org",
+                "language": "de",
+                "source": SubscriptionSource.SELF,
+                "status": SubscriptionStatus.CONFIRMED,
+                "consent_text_version": "test",
+                "created_at": now,
+                "confirmed_at": now,
+                "token_nonce": f"nonce-{n}",
+                "token_hash": f"hash-{n}",
+            }
+            for n in range(count)
+        ],
+    )
+
+
 def test_an_outage_loses_nothing_and_sends_nothing_twice(tmp_path):
     port = free_port()  # the mail server is down
     app = make_app(tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
     with app.app_context():
         db.create_all()
-        _bulk_rows(1000)
+        format = make_format()
+        _subscribers(format, 1000)
+        drafts = [make_session(format, status=SessionStatus.DRAFT) for _ in range(2)]
+        scheduling.publish_sessions(format, drafts, now=utcnow())  # 1,000 digests due
+        db.session.commit()
+        title = format.title
         now = utcnow()
         while deliver_due(now=now).failed:
             pass
@@ -95,6 +129,22 @@ def test_an_outage_loses_nothing_and_sends_nothing_twice(tmp_path):
     ids = Counter(m.message["Message-ID"] for m in server.sink.messages)
     assert len(ids) == 1000 and set(ids.values()) == {1}
     assert len({m.rcpt_tos[0] for m in server.sink.messages}) == 1000
+    assert {m.message["Subject"] for m in server.sink.messages} == {f"Neue Termine: {format.title}"}
+
+
+def test_sent_bodies_are_purged_after_the_retention_period(app):
+    from eventsapp.services.housekeeping import purge_sent_bodies
+
+    with app.app_context():
+        rules.register_for_session(make_session(), applicant(1), now=utcnow())
+        db.session.commit()
+        deliver_due(now=utcnow())
+        assert purge_sent_bodies(now=utcnow() + timedelta(days=29), retention_days=30) == 0
+        assert purge_sent_bodies(now=utcnow() + timedelta(days=31), retention_days=30) == 1
+        db.session.commit()
+        row = db.session.execute(select(OutboxMessage)).scalar_one()
+        assert (row.body_text, row.body_html, row.ics) == ("", None, None)
+        assert row.status == OutboxStatus.SENT and row.message_id and row.purged_at
 
 
 class SlowSink:
