@@ -129,7 +129,7 @@ def test_an_outage_loses_nothing_and_sends_nothing_twice(tmp_path):
     ids = Counter(m.message["Message-ID"] for m in server.sink.messages)
     assert len(ids) == 1000 and set(ids.values()) == {1}
     assert len({m.rcpt_tos[0] for m in server.sink.messages}) == 1000
-    assert {m.message["Subject"] for m in server.sink.messages} == {f"Neue Termine: {format.title}"}
+    assert {m.message["Subject"] for m in server.sink.messages} == {f"Neue Termine: {title}"}
 
 
 def test_sent_bodies_are_purged_after_the_retention_period(app):
