@@ -122,6 +122,10 @@ def test_double_opt_in_over_http(app, client):
         format = make_format(slug="blick", title="Blick in die Polizei")
         make_session(format)
         db.session.commit()
+    page = client.get("/formats/blick").get_data(as_text=True)
+    assert re.search(r"<title>(.*?)</title>", page, re.S).group(1) == (
+        "Blick in die Polizei – Dialog-Termine"
+    )
     token = csrf_token(client, "/formats/blick")
     for email in ("neu@example.org", "NEU@example.org"):  # twice: one row, one mail an hour
         response = client.post(

@@ -235,3 +235,10 @@ def test_fields_without_errors_carry_no_empty_aria_attributes(client, session_id
     html = client.get(f"/sessions/{session_id}").get_data(as_text=True)
     assert '="None"' not in html
     assert "aria-invalid" not in html
+
+
+def test_page_titles_are_plain_text(client, session_id):
+    for url in ("/", f"/sessions/{session_id}", "/privacy"):
+        html = client.get(url).get_data(as_text=True)
+        title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+        assert "<" not in title and len(title) < 200, url
