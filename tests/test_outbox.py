@@ -111,3 +111,29 @@ def test_without_mail_server_mail_is_written_to_files(ctx):
     content = files[0].read_text()
     assert "To: person1@example.org" in content
     assert "Anmeldung best" in content or "=?utf-8?" in content
+
+
+def test_dead_letters_are_shown_to_admins_and_can_be_retried(app):
+    from eventsapp.models import Role
+    from tests.conftest import csrf_token, login
+    from tests.factories import make_user
+
+    with app.app_context():
+        make_user(Role.ADMIN, email="admin@example.org")
+        rules.register_for_session(make_session(), applicant(1), now=utcnow())
+        db.session.commit()
+        row = db.session.execute(select(OutboxMessage)).scalar_one()
+        row.status, row.attempts, row.last_error = OutboxStatus.DEAD, 8, "SMTPDataError: 554"
+        db.session.commit()
+    client = app.test_client()
+    login(client, "admin@example.org")
+    page = client.get("/admin/outbox").get_data(as_text=True)
+    assert "person1@example.org" in page and "SMTPDataError: 554" in page
+    response = client.post(
+        "/admin/outbox/retry", data={"csrf_token": csrf_token(client, "/admin/outbox")}
+    )
+    assert response.status_code == 303
+    with app.app_context():
+        row = db.session.execute(select(OutboxMessage)).scalar_one()
+        assert (row.status, row.attempts) == (OutboxStatus.PENDING, 0)
+        assert deliver_due(now=utcnow()).sent == 1
