@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test lint install install-test browser node bench-feeds bench-mail
+.PHONY: run test lint install install-test browser node bench-feeds bench-mail translations
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,21 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
+# Compiled catalogs (.mo) are build output, made from the .po files by run and test.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard eventsapp/translations/*/LC_MESSAGES/messages.po))
+%.mo: %.po $(VENV)/.installed
+	$(BIN)/pybabel compile -q -i $< -o $@
+
+## translations: extract the texts from code and templates, update the catalogs, compile
+translations: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	  -o eventsapp/translations/messages.pot .
+	$(BIN)/pybabel update -i eventsapp/translations/messages.pot -d eventsapp/translations \
+	  --no-fuzzy-matching
+	$(BIN)/pybabel compile -q -d eventsapp/translations
+
 ## run: the app with demo data on SQLite at http://$(HOST):$(PORT); mail goes to instance/mail/
-run: $(VENV)/.installed
+run: $(VENV)/.installed $(MO_FILES)
 	$(FLASK) db upgrade
 	$(FLASK) demo-data
 	@echo "eventsapp: http://$(HOST):$(PORT)  (mail is written to instance/mail/ unless MAIL_SERVER is set)"
@@ -49,7 +62,7 @@ tests/js/node_modules/.installed: tests/js/package.json tests/js/package-lock.js
 	touch $@
 
 ## test: lint, then the whole suite (PostgreSQL tests run when 127.0.0.1:5432 answers)
-test: $(VENV)/.installed-test browser node
+test: $(VENV)/.installed-test browser node $(MO_FILES)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 

@@ -35,7 +35,7 @@ class Config:
     EVENTSAPP_SITE_NAME = os.environ.get("EVENTSAPP_SITE_NAME", "Dialog-Termine")
     EVENTSAPP_OPERATOR = os.environ.get("EVENTSAPP_OPERATOR", "Polizeipräsidium Dortmund")
     # Languages the interface and mails are offered in (catalogs must exist for each).
-    EVENTSAPP_LANGUAGES = ("de",)
+    EVENTSAPP_LANGUAGES = ("de", "en", "tr", "ar", "fr", "uk")
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
     MAIL_PORT = _int("MAIL_PORT", 25)

@@ -49,7 +49,18 @@ def create_app(config: str | type | None = None, **overrides: Any) -> Flask:
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
 
-    from eventsapp import admin, api, auth, cli, errors, feeds, formatting, organiser, security
+    from eventsapp import (
+        admin,
+        api,
+        auth,
+        cli,
+        errors,
+        feeds,
+        formatting,
+        i18n,
+        organiser,
+        security,
+    )
     from eventsapp.access import configure_login
     from eventsapp.services.feeds import FeedCache
 
@@ -63,6 +74,7 @@ def create_app(config: str | type | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(api.bp)
     errors.register(app)
     formatting.register(app)
+    i18n.register(app)
     security.register(app)
     cli.register(app)
     return app

@@ -1,8 +1,13 @@
-"""Which language and time zone a request is answered in."""
+"""Which language and time zone a request is answered in.
+
+The visitor's choice (`?lang=xx`, remembered in a `lang` cookie that holds nothing but the
+language code) wins; else the browser's Accept-Language; else German.
+"""
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context, request
+from flask import Flask, Response, current_app, has_request_context, request, url_for
+from werkzeug.routing import BuildError
 
 LANGUAGE_NAMES = {
     "de": "Deutsch",
@@ -13,6 +18,7 @@ LANGUAGE_NAMES = {
     "uk": "Українська",
 }
 RTL_LANGUAGES = frozenset({"ar"})
+LANGUAGE_COOKIE = "lang"
 
 
 def available_languages() -> tuple[str, ...]:
@@ -20,13 +26,15 @@ def available_languages() -> tuple[str, ...]:
 
 
 def select_locale() -> str:
-    """The visitor's best language among those the site has catalogs for, else German."""
+    """The visitor's language among those the site has catalogs for, else German."""
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    if not has_request_context():
+        return default
     languages = available_languages()
-    if len(languages) == 1 or not has_request_context():
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
-    return (
-        request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
-    )
+    for candidate in (request.args.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
+        if candidate in languages:
+            return candidate
+    return request.accept_languages.best_match(languages) or default
 
 
 def select_timezone() -> str:
@@ -35,3 +43,39 @@ def select_timezone() -> str:
 
 def text_direction(language: str) -> str:
     return "rtl" if language in RTL_LANGUAGES else "ltr"
+
+
+def register(app: Flask) -> None:
+    @app.after_request
+    def remember_language(response: Response) -> Response:
+        """Keep a language chosen with ?lang= for the next pages (one year, this site only)."""
+        chosen = request.args.get("lang")
+        if chosen in available_languages() and chosen != request.cookies.get(LANGUAGE_COOKIE):
+            response.set_cookie(
+                LANGUAGE_COOKIE,
+                chosen,
+                max_age=365 * 24 * 3600,
+                samesite="Lax",
+                httponly=True,
+                secure=current_app.config["SESSION_COOKIE_SECURE"],
+            )
+        return response
+
+    @app.context_processor
+    def language_links() -> dict:
+        """Links to this page in every language, for the switcher (the home page when the
+        page answered a form, which has no address of its own to repeat)."""
+        if not has_request_context():
+            return {"language_links": []}  # mail rendered by the worker
+        endpoint, arguments = "public.home", {}
+        if request.method == "GET" and request.endpoint and request.url_rule is not None:
+            endpoint = request.endpoint
+            arguments = {**(request.view_args or {}), **request.args.to_dict()}
+        links = []
+        for code in available_languages():
+            try:
+                url = url_for(endpoint, **{**arguments, "lang": code})
+            except BuildError:
+                url = url_for("public.home", lang=code)
+            links.append((code, LANGUAGE_NAMES[code], url))
+        return {"language_links": links}

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Iterator
 
-import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
-from werkzeug.serving import make_server
+from playwright.sync_api import expect
 
 from eventsapp.database import db, utcnow
 from eventsapp.mail.delivery import deliver_due
 from eventsapp.models import OrganisationKind, Registration, Role, Session
 from eventsapp.services import registrations as rules
-from tests.conftest import free_port, make_app
 from tests.factories import (
     PASSWORD,
     applicant,
@@ -23,43 +18,6 @@ from tests.factories import (
     make_session,
     make_user,
 )
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def live_app(tmp_path, smtp_server):
-    """The app served over HTTP on a free local port, mailing to the test SMTP server."""
-    port = free_port()
-    app = make_app(tmp_path, EVENTSAPP_BASE_URL=f"http://127.0.0.1:{port}", **smtp_server.config())
-    with app.app_context():
-        db.create_all()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{port}"
-    server.shutdown()
-    thread.join()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_register_get_mail_and_cancel_in_chromium(live_app, smtp_server, browser):
@@ -70,7 +28,7 @@ def test_register_get_mail_and_cancel_in_chromium(live_app, smtp_server, browser
         db.session.commit()
         session_id, holder_id = session.id, holder.id
 
-    page = browser.new_page()
+    page = browser.new_page(locale="de-DE")
     page.goto(f"{base}/")
     page.get_by_role(
         "link",
@@ -122,7 +80,7 @@ def test_organiser_plans_and_publishes_three_dates_that_citizens_then_see(live_a
         make_user(Role.ORGANISER, host, email="kim@polizei.example")
         db.session.commit()
 
-    organiser = browser.new_context()
+    organiser = browser.new_context(locale="de-DE")
     page = organiser.new_page()
     page.goto(f"{base}/auth/login")
     page.get_by_label("E-Mail-Adresse").fill("kim@polizei.example")
@@ -156,7 +114,7 @@ def test_organiser_plans_and_publishes_three_dates_that_citizens_then_see(live_a
     expect(page.get_by_text("3 Termine veröffentlicht.")).to_be_visible()
     organiser.close()
 
-    citizen = browser.new_page()
+    citizen = browser.new_page(locale="de-DE")
     citizen.goto(f"{base}/")
     section = citizen.locator("section.format", has_text="Blick in die Leitstelle")
     expect(section.locator(".session-card")).to_have_count(3)

@@ -154,13 +154,33 @@ def test_bad_input_is_explained_next_to_the_field_and_writes_nothing(
         assert 'value="Ayşe Demir"' in html
 
 
-def test_missing_or_wrong_csrf_token_is_refused(app, client, session_id):
+def test_missing_or_wrong_csrf_token_is_refused_and_the_input_kept(app, client, session_id):
     for token in (None, "forged"):
         data = form_data(client, session_id, csrf_token=token)
         response = client.post(f"/sessions/{session_id}/register", data=data)
         assert response.status_code == 400
-        assert "Das Formular ist abgelaufen" in response.get_data(as_text=True)
+        html = response.get_data(as_text=True)
+        assert "Das Formular war zu lange geöffnet" in html
+        assert 'value="Ayşe Demir"' in html and 'value="ayse@example.org"' in html
+        assert 'name="csrf_token"' in html  # a fresh token to send it again with
     assert written(app) == (0, 0)
+
+
+def test_an_expired_form_can_be_sent_again(app, client, session_id):
+    from datetime import datetime as real_datetime
+    from unittest import mock
+
+    earlier = real_datetime.now() - timedelta(hours=9)  # past WTF_CSRF_TIME_LIMIT (8 h)
+    with mock.patch("itsdangerous.timed.time.time", return_value=earlier.timestamp()):
+        data = form_data(client, session_id)  # the form was opened in the morning
+    response = client.post(f"/sessions/{session_id}/register", data=data)
+    assert response.status_code == 400
+    fresh = re.search(
+        r'name="csrf_token" type="hidden" value="([^"]+)"', response.get_data(as_text=True)
+    ).group(1)
+    again = client.post(f"/sessions/{session_id}/register", data={**data, "csrf_token": fresh})
+    assert again.status_code == 303
+    assert written(app)[0] == 1
 
 
 def test_unknown_session_and_token_are_404(client, session_id):

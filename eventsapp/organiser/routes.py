@@ -26,6 +26,7 @@ from eventsapp.access import (
     organiser_required,
 )
 from eventsapp.database import db, utcnow
+from eventsapp.formatting import status_label
 from eventsapp.models import Contingent, Organisation, Session, SessionStatus, Visibility
 from eventsapp.organiser import bp
 from eventsapp.organiser.forms import (
@@ -444,7 +445,7 @@ def registration_add(session_id: int):
         _(
             "%(name)s ist eingetragen (%(status)s).",
             name=registration.name,
-            status=participants.STATUS_LABELS[registration.status],
+            status=status_label(registration.status),
         ),
         "success",
     )

@@ -113,11 +113,12 @@ def format_detail(slug: str):
 
 
 @bp.post("/formats/<slug>/subscribe")
+@csrf.exempt  # checked by the form itself, so an expired token keeps what was typed
 def subscribe(slug: str):
     format = _visible_format_or_404(slug)
     form = SubscribeForm()
     if not form.validate_on_submit():
-        return _render_format(format, form, 422)
+        return _render_format(format, form, _form_status(form))
     subscriptions.request_subscription(format, form.email.data, form.language.data, now=utcnow())
     db.session.commit()
     # The same answer for every address: the page reveals nobody's subscriptions.
@@ -194,12 +195,18 @@ def session_detail(session_id: int):
     return _render_session(_visible_session_or_404(session_id), _registration_form())
 
 
+def _form_status(form) -> int:
+    """400 when only the form's CSRF token failed (expired, say), else 422."""
+    return 400 if form.csrf_token.errors else 422
+
+
 @bp.post("/sessions/<int:session_id>/register")
+@csrf.exempt  # checked by the form itself, so an expired token keeps what was typed
 def register(session_id: int):
     session = _visible_session_or_404(session_id)
     form = RegistrationForm()
     if not form.validate_on_submit():
-        return _render_session(session, form, 422)
+        return _render_session(session, form, _form_status(form))
     now = utcnow()
     try:
         registration = rules.register_for_session(session, _applicant(form), now=now)
