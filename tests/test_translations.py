@@ -80,3 +80,42 @@ def test_the_chosen_language_is_remembered_and_accept_language_is_honoured(clien
     english = fresh.get("/privacy", headers={"Accept-Language": "en-GB,en;q=0.9"})
     assert '<html lang="en"' in english.get_data(as_text=True)
     assert '<html lang="de"' in fresh.get("/privacy").get_data(as_text=True)
+
+
+def test_mails_default_to_the_language_of_the_page(app, client):
+    from tests.factories import make_session
+
+    with app.app_context():
+        from eventsapp.database import db
+
+        session_id = make_session().id
+        db.session.commit()
+    html = client.get(f"/sessions/{session_id}?lang=uk").get_data(as_text=True)
+    assert re.search(r'<option selected value="uk">|<option value="uk" selected>', html)
+
+
+@pytest.mark.parametrize("language", ["en", "tr", "ar", "fr", "uk"])
+def test_mail_is_written_in_the_recipients_language(ctx, language):
+    from flask_babel import force_locale, gettext
+    from sqlalchemy import select
+
+    from eventsapp.database import db, utcnow
+    from eventsapp.models import OutboxMessage
+    from eventsapp.services import registrations as rules
+    from tests.factories import applicant, make_session
+
+    session = make_session()
+    rules.register_for_session(session, applicant(1, language=language), now=utcnow())
+    db.session.flush()
+    mail = db.session.execute(select(OutboxMessage)).scalar_one()
+    title = session.format.title
+    with force_locale(language):
+        expected = gettext("Anmeldung bestätigt: %(title)s", title=title)
+        greeting = gettext("Guten Tag %(name)s,", name="Person 1")
+    assert expected != f"Anmeldung bestätigt: {title}"
+    assert mail.subject == expected
+    assert mail.body_text.startswith(greeting)
+    assert f'<html lang="{language}" dir="{"rtl" if language == "ar" else "ltr"}">' in (
+        mail.body_html
+    )
+    assert "Uhr" not in mail.body_text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
@@ -11,6 +12,15 @@ from wtforms.validators import DataRequired, InputRequired, Length
 from eventsapp.forms import email_field, no_control_characters, options, strip
 from eventsapp.i18n import LANGUAGE_NAMES
 from eventsapp.services.registrations import Applicant
+
+
+def _page_language() -> str:
+    """Mails in the language the page is shown in, unless the person picks another."""
+    locale = get_locale()
+    languages = current_app.config["EVENTSAPP_LANGUAGES"]
+    if locale is not None and locale.language in languages:
+        return locale.language
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 class RegistrationForm(FlaskForm):
@@ -53,7 +63,7 @@ class RegistrationForm(FlaskForm):
         languages = current_app.config["EVENTSAPP_LANGUAGES"]
         self.language.choices = options((code, LANGUAGE_NAMES[code]) for code in languages)
         if not self.language.data:
-            self.language.data = current_app.config["BABEL_DEFAULT_LOCALE"]
+            self.language.data = _page_language()
         self.language.invalid_choice_message = _l("Bitte wählen Sie eine Sprache aus der Liste.")
 
     def applicant(self) -> Applicant:
@@ -84,5 +94,5 @@ class SubscribeForm(FlaskForm):
         languages = current_app.config["EVENTSAPP_LANGUAGES"]
         self.language.choices = options((code, LANGUAGE_NAMES[code]) for code in languages)
         if not self.language.data:
-            self.language.data = current_app.config["BABEL_DEFAULT_LOCALE"]
+            self.language.data = _page_language()
         self.language.invalid_choice_message = _l("Bitte wählen Sie eine Sprache aus der Liste.")
