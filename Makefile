@@ -24,15 +24,15 @@ install-test: $(VENV)/.installed-test
 # Compiled catalogs (.mo) are build output, made from the .po files by run and test.
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard eventsapp/translations/*/LC_MESSAGES/messages.po))
 %.mo: %.po $(VENV)/.installed
-	$(BIN)/pybabel compile -q -i $< -o $@
+	$(BIN)/pybabel -q compile -i $< -o $@
 
 ## translations: extract the texts from code and templates, update the catalogs, compile
 translations: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 	  -o eventsapp/translations/messages.pot .
 	$(BIN)/pybabel update -i eventsapp/translations/messages.pot -d eventsapp/translations \
-	  --no-fuzzy-matching
-	$(BIN)/pybabel compile -q -d eventsapp/translations
+	  --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel -q compile -d eventsapp/translations
 
 ## run: the app with demo data on SQLite at http://$(HOST):$(PORT); mail goes to instance/mail/
 run: $(VENV)/.installed $(MO_FILES)

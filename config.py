@@ -34,6 +34,18 @@ class Config:
     EVENTSAPP_TIMEZONE = os.environ.get("EVENTSAPP_TIMEZONE", "Europe/Berlin")
     EVENTSAPP_SITE_NAME = os.environ.get("EVENTSAPP_SITE_NAME", "Dialog-Termine")
     EVENTSAPP_OPERATOR = os.environ.get("EVENTSAPP_OPERATOR", "Polizeipräsidium Dortmund")
+    # The controller named on /privacy and /imprint (DSGVO Art. 13); set per deployment.
+    EVENTSAPP_OPERATOR_ADDRESS = os.environ.get(
+        "EVENTSAPP_OPERATOR_ADDRESS", "Markgrafenstraße 102, 44139 Dortmund"
+    )
+    EVENTSAPP_PRIVACY_CONTACT = os.environ.get(
+        "EVENTSAPP_PRIVACY_CONTACT", "datenschutz@polizei-dortmund.example"
+    )
+    EVENTSAPP_ACCESSIBILITY_CONTACT = os.environ.get(
+        "EVENTSAPP_ACCESSIBILITY_CONTACT", "barrierefreiheit@polizei-dortmund.example"
+    )
+    # Days after a session at which its registrations lose name and address.
+    EVENTSAPP_RETENTION_DAYS = _int("EVENTSAPP_RETENTION_DAYS", 30)
     # Languages the interface and mails are offered in (catalogs must exist for each).
     EVENTSAPP_LANGUAGES = ("de", "en", "tr", "ar", "fr", "uk")
 

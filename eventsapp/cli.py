@@ -29,6 +29,13 @@ def _where() -> str:
     return f" (written to {current_app.config['MAIL_FILE_DIR']})"
 
 
+def _retention() -> dict[str, int]:
+    return {
+        "retention_days": current_app.config["OUTBOX_RETENTION_DAYS"],
+        "registration_days": current_app.config["EVENTSAPP_RETENTION_DAYS"],
+    }
+
+
 def _fail(message: object) -> None:
     db.session.rollback()
     raise click.ClickException(str(message))
@@ -80,7 +87,7 @@ def jobs_run() -> None:
     """Run the housekeeping jobs once: reminders, contingent releases, retention."""
     from eventsapp.services.housekeeping import run_jobs
 
-    report = run_jobs(now=utcnow(), retention_days=current_app.config["OUTBOX_RETENTION_DAYS"])
+    report = run_jobs(now=utcnow(), **_retention())
     db.session.commit()
     click.echo(str(report))
 
@@ -99,9 +106,7 @@ def worker(interval: float, jobs_every: float) -> None:
     try:
         while True:
             if time.monotonic() >= next_jobs:
-                report = run_jobs(
-                    now=utcnow(), retention_days=current_app.config["OUTBOX_RETENTION_DAYS"]
-                )
+                report = run_jobs(now=utcnow(), **_retention())
                 db.session.commit()
                 next_jobs = time.monotonic() + jobs_every
             report = deliver_due(now=utcnow())

@@ -11,7 +11,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from eventsapp.i18n import LANGUAGE_NAMES, text_direction
-from eventsapp.models import Session
+from eventsapp.models import Format, Session
 from eventsapp.urls import external_url, subscription_links
 
 
@@ -53,6 +53,12 @@ def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(str(status), status))
 
 
+def format_text(format: Format, field: str) -> str:
+    """A format's title, summary or description in the visitor's language, else German."""
+    locale = get_locale()
+    return format.text(field, locale.language if locale else None)
+
+
 def iso(value: datetime) -> str:
     return value.isoformat()
 
@@ -63,6 +69,7 @@ def register(app: Flask) -> None:
         session_time_range=session_time_range,
         local_datetime=local_datetime,
         status_label=status_label,
+        ftext=format_text,
         external_url=external_url,
         subscription_links=subscription_links,
         language_names=LANGUAGE_NAMES,

@@ -79,6 +79,9 @@ PUBLIC_PAGES = [
     ("manage", "/registrations/{manage}"),
     ("login", "/auth/login"),
     ("privacy", "/privacy"),
+    ("imprint", "/imprint"),
+    ("accessibility statement", "/accessibility"),
+    ("easy language", "/easy-language"),
     ("organisation", "/organisations/polizei"),
 ]
 

@@ -365,3 +365,41 @@ def test_format_form_sets_reminders_and_announcement_partners(app, office):
             "/organiser/formats/new", data=_format_data(office, reminder_hours=bad)
         )
         assert response.status_code == 422
+
+
+def test_format_texts_in_other_languages_fall_back_to_german(app, office):
+    client = office["client"]
+    url = f"/organiser/formats/{office['format']}/translations"
+    response = client.post(
+        url,
+        data={
+            "title_tr": "Polise Bakış",
+            "summary_tr": "Vatandaşlar emniyeti ziyaret ediyor.",
+            "description_tr": "",
+            "csrf_token": csrf_token(client, url),
+        },
+    )
+    assert response.status_code == 303
+    with app.app_context():
+        format = db.session.get(Format, office["format"])
+        assert format.translations == {
+            "tr": {
+                "title": "Polise Bakış",
+                "summary": "Vatandaşlar emniyeti ziyaret ediyor.",
+                "description": "",
+            }
+        }
+        slug = format.slug
+        session = db.session.get(Session, office["session"])
+        rules.register_for_session(session, applicant("tr", language="tr"), now=utcnow())
+        db.session.commit()
+        from eventsapp.models import OutboxMessage
+
+        mail = db.session.execute(select(OutboxMessage)).scalar_one()
+        assert "Polise Bakış" in mail.subject
+    visitor = app.test_client()
+    assert "Polise Bakış" in visitor.get(f"/formats/{slug}?lang=tr").get_data(as_text=True)
+    english = visitor.get(f"/formats/{slug}?lang=en").get_data(as_text=True)
+    assert "Blick in die Polizei" in english and "Polise Bakış" not in english
+    too_long = client.post(url, data={"title_ar": "x" * 201, "csrf_token": csrf_token(client, url)})
+    assert too_long.status_code == 422

@@ -45,13 +45,17 @@ def _queue(
     )
 
 
+def _title(registration: Registration) -> str:
+    return registration.session.format.text("title", registration.language)
+
+
 def _invite_if_confirmed(registration: Registration) -> str | None:
     return invitations.REQUEST if registration.status == RegistrationStatus.CONFIRMED else None
 
 
 def registration_received(registration: Registration, *, now: datetime) -> None:
     """Confirmation, pending approval or waitlist mail, by the status the applicant got."""
-    title = registration.session.format.title
+    title = _title(registration)
     if registration.status == RegistrationStatus.WAITLISTED:
         subject = _l("Warteliste: %(title)s", title=title)
         template = "registration_waitlisted"
@@ -65,7 +69,7 @@ def registration_received(registration: Registration, *, now: datetime) -> None:
 
 
 def registration_promoted(registration: Registration, *, now: datetime) -> None:
-    title = registration.session.format.title
+    title = _title(registration)
     subject = _l("Ein Platz ist frei geworden: %(title)s", title=title)
     template = "registration_promoted"
     if registration.status == RegistrationStatus.PENDING:
@@ -74,34 +78,34 @@ def registration_promoted(registration: Registration, *, now: datetime) -> None:
 
 
 def registration_cancelled(registration: Registration, *, now: datetime) -> None:
-    subject = _l("Abmeldung bestätigt: %(title)s", title=registration.session.format.title)
+    subject = _l("Abmeldung bestätigt: %(title)s", title=_title(registration))
     _queue(registration, "cancelled", "registration_cancelled", subject, now, invitations.CANCEL)
 
 
 def manage_link(registration: Registration, *, now: datetime) -> None:
-    subject = _l("Ihr Link zur Anmeldung: %(title)s", title=registration.session.format.title)
+    subject = _l("Ihr Link zur Anmeldung: %(title)s", title=_title(registration))
     _queue(registration, f"link:{now:%Y%m%d%H}", "registration_link", subject, now)
 
 
 def registration_approved(registration: Registration, *, now: datetime) -> None:
-    subject = _l("Anmeldung bestätigt: %(title)s", title=registration.session.format.title)
+    subject = _l("Anmeldung bestätigt: %(title)s", title=_title(registration))
     _queue(registration, "approved", "registration_confirmed", subject, now, invitations.REQUEST)
 
 
 def registration_rejected(registration: Registration, *, now: datetime) -> None:
-    subject = _l("Ihre Anmeldung: %(title)s", title=registration.session.format.title)
+    subject = _l("Ihre Anmeldung: %(title)s", title=_title(registration))
     _queue(registration, "rejected", "registration_rejected", subject, now, invitations.CANCEL)
 
 
 def session_cancelled(registration: Registration, *, now: datetime) -> None:
-    subject = _l("Abgesagt: %(title)s", title=registration.session.format.title)
+    subject = _l("Abgesagt: %(title)s", title=_title(registration))
     _queue(registration, "session-cancelled", "session_cancelled", subject, now, invitations.CANCEL)
 
 
 def session_changed(registration: Registration, *, now: datetime) -> None:
     """Time or place changed; one mail per change (the session's sequence number)."""
     session = registration.session
-    subject = _l("Geänderter Termin: %(title)s", title=session.format.title)
+    subject = _l("Geänderter Termin: %(title)s", title=_title(registration))
     _queue(
         registration,
         f"session-changed:{session.sequence}",
@@ -115,6 +119,6 @@ def session_changed(registration: Registration, *, now: datetime) -> None:
 def reminder(registration: Registration, minutes: int, *, now: datetime) -> None:
     """A reminder before the session, once per offset and start time."""
     session = registration.session
-    subject = _l("Erinnerung: %(title)s", title=session.format.title)
+    subject = _l("Erinnerung: %(title)s", title=_title(registration))
     event = f"reminder:{minutes}:{session.starts_at:%Y%m%dT%H%M}"
     _queue(registration, event, "registration_reminder", subject, now)

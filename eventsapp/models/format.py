@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime, time
 
-from sqlalchemy import Date, Enum, ForeignKey, String, Text, Time
+from sqlalchemy import JSON, Date, Enum, ForeignKey, String, Text, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventsapp.database import UTCDateTime, db, utcnow
@@ -25,6 +25,9 @@ class Format(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(String(300), default="")
     description: Mapped[str] = mapped_column(Text, default="")
+    # Title, summary and description in further languages: {"tr": {"title": …}, …}.
+    # German (the columns above) is required; other languages fall back to it.
+    translations: Mapped[dict] = mapped_column(JSON, default=dict)
     host_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     venue_name: Mapped[str | None] = mapped_column(String(200))
     venue_address: Mapped[str | None] = mapped_column(String(300))
@@ -59,6 +62,11 @@ class Format(db.Model):
     announcement_partners: Mapped[list[Organisation]] = relationship(
         secondary="format_announcement_partners"
     )
+
+    def text(self, field: str, language: str | None) -> str:
+        """Title, summary or description in `language`, else in German."""
+        translated = (self.translations or {}).get(language or "", {}).get(field)
+        return translated or getattr(self, field)
 
     @property
     def reminder_minutes(self) -> list[int]:

@@ -65,6 +65,8 @@ class Registration(db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attended: Mapped[bool | None] = mapped_column(default=None)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when name and address were removed (retention or erasure); counts stay.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # approved or rejected
     # Higher goes first on the waitlist; organisers may move a person up.
     waitlist_priority: Mapped[int] = mapped_column(default=0)

@@ -414,3 +414,52 @@ class ContingentForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """Only the CSRF token, for buttons that change something."""
+
+
+TRANSLATED_LANGUAGES = ("en", "tr", "ar", "fr", "uk")
+TRANSLATED_FIELDS = ("title", "summary", "description")
+
+
+class FormatTranslationsForm(FlaskForm):
+    """A format's title, summary and description in the other languages (optional)."""
+
+    def fields_for(self, language: str) -> list:
+        return [self[f"{field}_{language}"] for field in TRANSLATED_FIELDS]
+
+    def translations(self) -> dict[str, dict[str, str]]:
+        result = {}
+        for language in TRANSLATED_LANGUAGES:
+            values = {f: self[f"{f}_{language}"].data or "" for f in TRANSLATED_FIELDS}
+            if any(values.values()):
+                result[language] = values
+        return result
+
+
+for _language in TRANSLATED_LANGUAGES:
+    _name = LANGUAGE_NAMES[_language]
+    _direction = {"lang": _language, "dir": "auto"}
+    setattr(
+        FormatTranslationsForm,
+        f"title_{_language}",
+        text_field(_l("Titel (%(language)s)", language=_name), 200, render_kw=_direction),
+    )
+    setattr(
+        FormatTranslationsForm,
+        f"summary_{_language}",
+        text_field(
+            _l("Kurzbeschreibung (%(language)s)", language=_name), 300, render_kw=_direction
+        ),
+    )
+    setattr(
+        FormatTranslationsForm,
+        f"description_{_language}",
+        TextAreaField(
+            _l("Beschreibung (%(language)s)", language=_name),
+            filters=[strip],
+            validators=[
+                Length(max=10_000, message=_l("Bitte höchstens %(max)d Zeichen.")),
+                plain_text,
+            ],
+            render_kw={"rows": 4, **_direction},
+        ),
+    )

@@ -27,13 +27,16 @@ from eventsapp.access import (
 )
 from eventsapp.database import db, utcnow
 from eventsapp.formatting import status_label
+from eventsapp.i18n import LANGUAGE_NAMES
 from eventsapp.models import Contingent, Organisation, Session, SessionStatus, Visibility
 from eventsapp.organiser import bp
 from eventsapp.organiser.forms import (
+    TRANSLATED_LANGUAGES,
     ActionForm,
     CancelSessionForm,
     ContingentForm,
     FormatForm,
+    FormatTranslationsForm,
     GenerateForm,
     ManualRegistrationForm,
     PublishForm,
@@ -171,6 +174,31 @@ def format_edit(format_id: int):
     return render_template("organiser/format_form.html", form=form, format=format), (
         422 if form.errors else 200
     )
+
+
+@bp.route("/formats/<int:format_id>/translations", methods=["GET", "POST"])
+def format_translations(format_id: int):
+    """Title, summary and description in the other languages; German stays the fallback."""
+    format = managed_format_or_404(format_id)
+    form = FormatTranslationsForm()
+    if not form.is_submitted():
+        for language, values in (format.translations or {}).items():
+            for field, value in values.items():
+                if f"{field}_{language}" in form:
+                    form[f"{field}_{language}"].data = value
+    if form.validate_on_submit():
+        format.translations = form.translations()
+        format.updated_at = utcnow()
+        db.session.commit()
+        flash(_("Übersetzungen gespeichert."), "success")
+        return redirect(url_for("organiser.format_detail", format_id=format.id), 303)
+    return render_template(
+        "organiser/format_translations.html",
+        format=format,
+        form=form,
+        languages=TRANSLATED_LANGUAGES,
+        language_names=LANGUAGE_NAMES,
+    ), 422 if form.errors else 200
 
 
 def _drafts(format) -> list[Session]:

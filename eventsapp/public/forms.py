@@ -6,10 +6,10 @@ from flask import current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from eventsapp.forms import email_field, no_control_characters, options, strip
+from eventsapp.forms import email_field, no_control_characters, options, plain_text, strip
 from eventsapp.i18n import LANGUAGE_NAMES
 from eventsapp.services.registrations import Applicant
 
@@ -96,3 +96,32 @@ class SubscribeForm(FlaskForm):
         if not self.language.data:
             self.language.data = _page_language()
         self.language.invalid_choice_message = _l("Bitte wählen Sie eine Sprache aus der Liste.")
+
+
+class DataRequestForm(FlaskForm):
+    """Ask for a link to see, download or erase one's data."""
+
+    email = email_field(
+        _l("E-Mail-Adresse"),
+        required_message=_l("Bitte geben Sie Ihre E-Mail-Adresse an."),
+        render_kw={"autocomplete": "email"},
+    )
+
+
+class FeedbackForm(FlaskForm):
+    """Report a barrier (Erklärung zur Barrierefreiheit)."""
+
+    message = TextAreaField(
+        _l("Was funktioniert nicht?"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Bitte beschreiben Sie kurz, was nicht funktioniert.")),
+            Length(max=5000, message=_l("Bitte höchstens %(max)d Zeichen.")),
+            plain_text,
+        ],
+        render_kw={"rows": 6},
+    )
+    email = email_field(
+        _l("E-Mail-Adresse für eine Antwort (freiwillig)"),
+        render_kw={"autocomplete": "email"},
+    )

@@ -278,11 +278,6 @@ def cancel(token: str):
     return redirect(url_for("public.registration", token=token), 303)
 
 
-@bp.get("/privacy")
-def privacy():
-    return render_template("public/privacy.html")
-
-
 @bp.get("/healthz")
 def healthz():
     try:

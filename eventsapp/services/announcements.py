@@ -73,7 +73,9 @@ def announce(publication: Publication, *, now: datetime) -> int:
             recipient=subscription.email,
             language=subscription.language,
             template="announcement",
-            subject=_l("Neue Termine: %(title)s", title=format.title),
+            subject=_l(
+                "Neue Termine: %(title)s", title=format.text("title", subscription.language)
+            ),
             context={
                 "format": format,
                 "sessions": sessions,

@@ -129,6 +129,32 @@ FORMATS = [
             "Beamtinnen und Beamten – über Ihre Fragen, Erfahrungen und Anliegen.\n\n"
             "Bitte bringen Sie einen Ausweis mit. Der Eingang ist barrierefrei."
         ),
+        "translations": {
+            "en": {
+                "title": "A Look Inside the Police",
+                "summary": "Residents and members of "
+                "the partner organisations visit police headquarters.",
+            },
+            "tr": {
+                "title": "Polise Bir Bakış",
+                "summary": "Vatandaşlar ve ortak kuruluşların "
+                "üyeleri emniyet müdürlüğünü ziyaret ediyor.",
+            },
+            "ar": {
+                "title": "نظرة إلى داخل الشرطة",
+                "summary": "يزور المواطنون وأعضاء المنظمات الشريكة مقر الشرطة.",
+            },
+            "fr": {
+                "title": "Regard sur la police",
+                "summary": "Habitants et membres des "
+                "organisations partenaires visitent l’hôtel de police.",
+            },
+            "uk": {
+                "title": "Погляд зсередини на поліцію",
+                "summary": "Мешканці та члени "
+                "партнерських організацій відвідують управління поліції.",
+            },
+        },
         "rrule": "FREQ=MONTHLY;BYDAY=2TU",
         "start_time": time(18, 0),
         "duration_minutes": 150,
@@ -145,6 +171,30 @@ FORMATS = [
             "die Arbeit eines Vereins kennen, hören zu und kommen mit den Menschen vor Ort "
             "ins Gespräch. Mitglieder der Organisation sind herzlich willkommen."
         ),
+        "translations": {
+            "en": {
+                "title": "A Look Inside Our Partners",
+                "summary": "Police staff visit a partner organisation – a different one each time.",
+            },
+            "tr": {
+                "title": "Kuruluşlara Bir Bakış",
+                "summary": "Polis çalışanları her seferinde "
+                "başka bir ortak kuruluşu ziyaret ediyor.",
+            },
+            "ar": {
+                "title": "نظرة إلى داخل المنظمات",
+                "summary": "يزور موظفو الشرطة منظمة شريكة، في كل مرة منظمة مختلفة.",
+            },
+            "fr": {
+                "title": "Regard sur les associations",
+                "summary": "Des agents de police "
+                "rendent visite à une organisation partenaire – chaque fois une autre.",
+            },
+            "uk": {
+                "title": "Погляд зсередини на організації",
+                "summary": "Працівники поліції відвідують партнерську організацію – щоразу іншу.",
+            },
+        },
         "rrule": "FREQ=MONTHLY;BYDAY=-1TH",
         "start_time": time(17, 0),
         "duration_minutes": 120,
@@ -287,6 +337,7 @@ def load_demo_data(*, now: datetime, months: int = 6) -> str:
             timezone=TIMEZONE,
             visibility=Visibility.PUBLIC,
             approval_required=False,
+            translations=spec["translations"],
         )
         db.session.add(format)
         hosts = cycle([host] if number == 0 else partners)

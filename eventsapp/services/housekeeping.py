@@ -18,7 +18,7 @@ from eventsapp.models import (
     Session,
     SessionStatus,
 )
-from eventsapp.services import contingents, subscriptions
+from eventsapp.services import contingents, personal_data, subscriptions
 
 LONGEST_REMINDER = timedelta(days=14)
 
@@ -29,13 +29,15 @@ class JobReport:
     promoted: int = 0
     unconfirmed_deleted: int = 0
     bodies_purged: int = 0
+    anonymised: int = 0
 
     def __str__(self) -> str:
         return (
             f"jobs: {self.reminders} reminders queued, contingents released "
             f"({self.promoted} people moved up from waitlists), "
             f"{self.unconfirmed_deleted} unconfirmed subscriptions deleted, "
-            f"{self.bodies_purged} sent mail bodies purged"
+            f"{self.bodies_purged} sent mail bodies purged, "
+            f"{self.anonymised} registrations anonymised"
         )
 
 
@@ -90,11 +92,14 @@ def purge_sent_bodies(*, now: datetime, retention_days: int) -> int:
     return result.rowcount or 0
 
 
-def run_jobs(*, now: datetime, retention_days: int) -> JobReport:
+def run_jobs(*, now: datetime, retention_days: int, registration_days: int) -> JobReport:
     """Everything housekeeping does, once. The caller commits."""
     return JobReport(
         reminders=queue_reminders(now=now),
         promoted=contingents.release_due_contingents(now=now),
         unconfirmed_deleted=subscriptions.delete_unconfirmed(now=now),
         bodies_purged=purge_sent_bodies(now=now, retention_days=retention_days),
+        anonymised=personal_data.anonymise_past_registrations(
+            now=now, retention_days=registration_days
+        ),
     )

@@ -93,7 +93,9 @@ def request_subscription(format: Format, email: str, language: str, *, now: date
         recipient=email,
         language=language,
         template="subscription_confirm",
-        subject=_l("Bitte bestätigen: Neue Termine von %(title)s", title=format.title),
+        subject=_l(
+            "Bitte bestätigen: Neue Termine von %(title)s", title=format.text("title", language)
+        ),
         context={
             "format": format,
             "confirm_url": external_url(

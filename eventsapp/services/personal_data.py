@@ -1,0 +1,216 @@
+"""What the platform holds about one email address: export it, erase it, let it expire.
+
+Registrations are anonymised rather than deleted, so attendance counts survive; everything
+that names the person (registrations, subscriptions, the personal feed, queued and sent mail,
+an account) loses the address.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import delete, or_, select, update
+
+from eventsapp.database import db
+from eventsapp.mail.outbox import enqueue_mail
+from eventsapp.models import (
+    ACTIVE,
+    OutboxMessage,
+    OutboxStatus,
+    PersonalFeed,
+    Registration,
+    Session,
+    Subscription,
+    User,
+)
+from eventsapp.services.registrations import cancel_registration
+from eventsapp.services.tokens import hash_token
+from eventsapp.urls import external_url
+
+LINK_MAX_AGE = 24 * 3600
+ERASED = "erased"
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="eventsapp-personal-data")
+
+
+def data_link_token(email: str) -> str:
+    return _serializer().dumps({"email": email})
+
+
+def email_from_token(token: str) -> str | None:
+    try:
+        data = _serializer().loads(token, max_age=LINK_MAX_AGE)
+    except (SignatureExpired, BadSignature):
+        return None
+    return data.get("email") if isinstance(data, dict) else None
+
+
+def send_data_link(email: str, language: str, *, now: datetime) -> None:
+    """Mail a link (valid a day) to see, download or erase what is held about `email`.
+
+    The same answer is given for every address, so the form reveals nothing.
+    """
+    enqueue_mail(
+        dedupe_key=f"personal-data:{hash_token(email)[:32]}:{now:%Y%m%d%H}",
+        recipient=email,
+        language=language,
+        template="personal_data_link",
+        subject=_l("Ihre Daten bei %(site)s", site=current_app.config["EVENTSAPP_SITE_NAME"]),
+        context={
+            "link": external_url("public.my_data", token=data_link_token(email)),
+            "hours": LINK_MAX_AGE // 3600,
+        },
+        now=now,
+    )
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def export(email: str) -> dict[str, Any]:
+    """Everything held about an address, as plain data."""
+    registrations = (
+        db.session.execute(
+            select(Registration).where(Registration.email == email).order_by(Registration.id)
+        )
+        .scalars()
+        .all()
+    )
+    subscriptions = (
+        db.session.execute(
+            select(Subscription).where(Subscription.email == email).order_by(Subscription.id)
+        )
+        .scalars()
+        .all()
+    )
+    user = db.session.execute(select(User).where(User.email == email)).scalar_one_or_none()
+    feed = db.session.execute(
+        select(PersonalFeed).where(PersonalFeed.email == email)
+    ).scalar_one_or_none()
+    mails = (
+        db.session.execute(
+            select(OutboxMessage).where(OutboxMessage.recipient == email).order_by(OutboxMessage.id)
+        )
+        .scalars()
+        .all()
+    )
+    return {
+        "email": email,
+        "registrations": [
+            {
+                "session": r.session.format.title,
+                "starts_at": _iso(r.session.starts_at),
+                "venue": r.session.venue_name,
+                "name": r.name,
+                "organisation": r.organisation_name,
+                "language": r.language,
+                "status": r.status.value,
+                "registered_at": _iso(r.created_at),
+                "consented_at": _iso(r.consented_at),
+                "attended": r.attended,
+            }
+            for r in registrations
+        ],
+        "subscriptions": [
+            {
+                "format": s.format.title,
+                "status": s.status.value,
+                "source": s.source.value,
+                "language": s.language,
+                "requested_at": _iso(s.created_at),
+                "confirmed_at": _iso(s.confirmed_at),
+                "consent_text_version": s.consent_text_version,
+            }
+            for s in subscriptions
+        ],
+        "account": None
+        if user is None
+        else {
+            "name": user.name,
+            "role": user.role.value,
+            "organisation": user.organisation.name if user.organisation else None,
+            "language": user.language,
+            "created_at": _iso(user.created_at),
+            "last_login_at": _iso(user.last_login_at),
+        },
+        "calendar_feed": None if feed is None else {"created_at": _iso(feed.created_at)},
+        "mails": [
+            {
+                "subject": m.subject,
+                "status": m.status.value,
+                "created_at": _iso(m.created_at),
+                "sent_at": _iso(m.sent_at),
+            }
+            for m in mails
+        ],
+    }
+
+
+def _anonymise(registration: Registration, now: datetime) -> None:
+    registration.name = ""
+    registration.email = f"{ERASED}-{registration.id}"
+    registration.organisation_name = ""
+    registration.token_nonce = secrets.token_urlsafe(24)
+    registration.token_hash = hash_token(secrets.token_urlsafe(32))  # the manage link dies
+    registration.anonymised_at = now
+
+
+def erase(email: str, *, now: datetime) -> None:
+    """Remove the address everywhere. Active registrations of future sessions are cancelled
+    first (their seats go to the waitlist), then every registration is anonymised."""
+    registrations = (
+        db.session.execute(select(Registration).where(Registration.email == email)).scalars().all()
+    )
+    for registration in registrations:
+        if registration.status in ACTIVE and registration.session.starts_at > now:
+            cancel_registration(registration, now=now)
+    # Whatever was queued for the address goes, including the cancellation mails above.
+    db.session.execute(delete(OutboxMessage).where(OutboxMessage.recipient == email))
+    for registration in registrations:
+        _anonymise(registration, now)
+    db.session.execute(delete(Subscription).where(Subscription.email == email))
+    db.session.execute(delete(PersonalFeed).where(PersonalFeed.email == email))
+    user = db.session.execute(select(User).where(User.email == email)).scalar_one_or_none()
+    if user is not None:
+        user.email = f"{ERASED}-{user.id}"
+        user.name = ""
+        user.active = False
+        user.password_hash = None
+        user.auth_nonce = secrets.token_urlsafe(24)
+    db.session.flush()
+
+
+def anonymise_past_registrations(*, now: datetime, retention_days: int) -> int:
+    """Registrations of sessions that ended more than `retention_days` ago lose name and
+    address; status and attendance stay for the statistics."""
+    ended = select(Session.id).where(Session.ends_at < now - timedelta(days=retention_days))
+    registrations = (
+        db.session.execute(
+            select(Registration).where(
+                Registration.session_id.in_(ended), Registration.anonymised_at.is_(None)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    for registration in registrations:
+        _anonymise(registration, now)
+    # Sent mail keeps no address once its body is gone either.
+    db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status == OutboxStatus.SENT,
+            OutboxMessage.purged_at.is_not(None),
+            or_(OutboxMessage.recipient != "", OutboxMessage.subject != ""),
+        )
+        .values(recipient="", subject="")
+    )
+    return len(registrations)

@@ -1,0 +1,166 @@
+"""Data protection: retention, self-service export and erasure by email link."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+from sqlalchemy import select, text
+
+from eventsapp.database import db, utcnow
+from eventsapp.models import OrganisationKind, OutboxMessage, Registration, Role
+from eventsapp.services import personal_data, subscriptions
+from eventsapp.services import registrations as rules
+from eventsapp.services.tokens import manage_token
+from tests.conftest import csrf_token
+from tests.factories import applicant, make_format, make_organisation, make_session, make_user
+
+EMAIL = "ayse.demir@example.org"
+
+
+def _everything_mentioning(value: str) -> list[str]:
+    """Every row of every table that still contains `value` somewhere."""
+    found = []
+    for table in db.metadata.sorted_tables:
+        for row in db.session.execute(table.select()).mappings():
+            if any(isinstance(v, str) and value in v for v in row.values()):
+                found.append(f"{table.name}: {dict(row)}")
+            if any(isinstance(v, dict) and value in json.dumps(v) for v in row.values()):
+                found.append(f"{table.name}: {dict(row)}")
+    return found
+
+
+def test_registrations_are_anonymised_after_the_retention_period(app, runner):
+    with app.app_context():
+        now = utcnow()
+        past = make_session(starts_at=now - timedelta(days=40))
+        recent = make_session(starts_at=now - timedelta(days=10))
+        old = rules.register_for_session(past, applicant(1), now=past.starts_at - timedelta(days=3))
+        old.attended = True
+        new = rules.register_for_session(
+            recent, applicant(2), now=recent.starts_at - timedelta(days=3)
+        )
+        token = manage_token(old)
+        db.session.commit()
+        assert (
+            personal_data.anonymise_past_registrations(
+                now=now - timedelta(days=20), retention_days=30
+            )
+            == 0
+        )  # not yet
+        db.session.rollback()
+        old_id, new_id = old.id, new.id
+    result = runner.invoke(args=["jobs", "run"])
+    assert "1 registrations anonymised" in result.output
+    with app.app_context():
+        old, new = db.session.get(Registration, old_id), db.session.get(Registration, new_id)
+        assert (old.name, old.organisation_name) == ("", "")
+        assert "@" not in old.email and old.anonymised_at is not None
+        assert old.status == "confirmed" and old.attended  # the statistics stay
+        assert new.name == "Person 2"
+    assert app.test_client().get(f"/registrations/{token}").status_code == 404
+
+
+def _world(app) -> dict:
+    with app.app_context():
+        partner = make_organisation(OrganisationKind.PARTNER)
+        format = make_format()
+        session = make_session(format, capacity=1)
+        mine = rules.register_for_session(
+            session, applicant("me", name="Ayşe Demir", email=EMAIL), now=utcnow()
+        )
+        waiting = rules.register_for_session(session, applicant("w"), now=utcnow())
+        subscriptions.request_subscription(format, EMAIL, "tr", now=utcnow())
+        make_user(Role.PARTNER, partner, email=EMAIL, name="Ayşe Demir")
+        db.session.commit()
+        return {"mine": mine.id, "waiting": waiting.id}
+
+
+def test_export_and_erasure_through_the_emailed_link(app, client):
+    ids = _world(app)
+    response = client.post(
+        "/privacy/my-data",
+        data={"email": "Ayse.Demir@Example.org", "csrf_token": csrf_token(client, "/privacy")},
+    )
+    assert response.status_code == 303
+    with app.app_context():
+        mail = db.session.execute(
+            select(OutboxMessage).where(OutboxMessage.dedupe_key.like("personal-data:%"))
+        ).scalar_one()
+        assert mail.recipient == EMAIL
+        link = re.search(r"http://eventsapp.test(/my-data/\S+)", mail.body_text).group(1)
+
+    page = client.get(link).get_data(as_text=True)
+    assert "Ayşe Demir" in page and EMAIL in page
+    data = client.get(link + ".json").get_json()
+    assert data["email"] == EMAIL
+    assert [r["name"] for r in data["registrations"]] == ["Ayşe Demir"]
+    assert data["subscriptions"][0]["status"] == "pending"
+    assert data["account"]["name"] == "Ayşe Demir"
+    assert data["calendar_feed"] is not None
+    assert len(data["mails"]) >= 2
+
+    response = client.post(link + "/erase", data={"csrf_token": csrf_token(client, link)})
+    assert response.status_code == 200
+    with app.app_context():
+        assert _everything_mentioning(EMAIL) == []
+        assert _everything_mentioning("Ayşe Demir") == []
+        # The seat went to the waitlist, and that person hears about it.
+        assert db.session.get(Registration, ids["waiting"]).status == "confirmed"
+        assert db.session.execute(
+            select(OutboxMessage).where(
+                OutboxMessage.dedupe_key == f"registration:{ids['waiting']}:promoted"
+            )
+        ).first()
+        assert db.session.get(Registration, ids["mine"]).status == "cancelled"
+        assert db.session.execute(text("SELECT count(*) FROM registrations")).scalar_one() == 2
+    assert client.get(link).get_data(as_text=True).count("Ayşe") == 0
+
+
+def test_data_links_expire_and_cannot_be_forged(app, client):
+    from unittest import mock
+
+    with app.app_context():
+        token = personal_data.data_link_token(EMAIL)
+    assert client.get(f"/my-data/{token}").status_code == 200
+    later = utcnow() + timedelta(hours=25)
+    with mock.patch("itsdangerous.timed.time.time", return_value=later.timestamp()):
+        assert client.get(f"/my-data/{token}").status_code == 404
+    assert client.get("/my-data/forged-token").status_code == 404
+    assert client.post(f"/my-data/{token}/erase", data={}).status_code == 400
+
+
+def test_the_request_form_reveals_nothing(app, client):
+    token = csrf_token(client, "/privacy")
+    for email in ("nobody@example.org", EMAIL):
+        response = client.post(
+            "/privacy/my-data", data={"email": email, "csrf_token": token}, follow_redirects=True
+        )
+        assert "Wenn wir Daten zu dieser Adresse haben" in response.get_data(as_text=True)
+    bad = client.post("/privacy/my-data", data={"email": "a@b.de, c@d.de", "csrf_token": token})
+    assert bad.status_code == 422
+
+
+def test_accessibility_feedback_reaches_the_contact_address(app, client):
+    token = csrf_token(client, "/accessibility")
+    empty = client.post("/accessibility", data={"message": "", "csrf_token": token})
+    assert empty.status_code == 422
+    response = client.post(
+        "/accessibility",
+        data={
+            "message": "Der Kalender-Link ist mit dem Screenreader nicht zu finden.",
+            "email": "leser@example.org",
+            "csrf_token": token,
+        },
+    )
+    assert response.status_code == 303
+    with app.app_context():
+        mail = db.session.execute(select(OutboxMessage)).scalar_one()
+        assert mail.recipient == app.config["EVENTSAPP_ACCESSIBILITY_CONTACT"]
+        assert "Screenreader" in mail.body_text and "leser@example.org" in mail.body_text
+
+
+def test_legal_pages_exist(client):
+    for url in ("/privacy", "/imprint", "/accessibility", "/easy-language"):
+        assert client.get(url).status_code == 200, url
