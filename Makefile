@@ -61,10 +61,18 @@ tests/js/node_modules/.installed: tests/js/package.json tests/js/package-lock.js
 	npm ci --prefix tests/js --no-audit --no-fund --silent
 	touch $@
 
-## test: lint, then the whole suite (PostgreSQL tests run when 127.0.0.1:5432 answers)
+## test: lint, the whole suite on SQLite, then again on PostgreSQL when 127.0.0.1:5432 answers
 test: $(VENV)/.installed-test browser node $(MO_FILES)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+	@if $(BIN)/python -m tests.postgres; then \
+	  echo "the whole suite again, on PostgreSQL"; \
+	  EVENTSAPP_TEST_ENGINE=postgresql $(BIN)/pytest; \
+	elif [ -n "$$EVENTSAPP_REQUIRE_POSTGRES" ]; then \
+	  echo "PostgreSQL is required (EVENTSAPP_REQUIRE_POSTGRES) but does not answer"; exit 1; \
+	else \
+	  echo "PostgreSQL does not answer: the suite ran on SQLite only"; \
+	fi
 
 ## bench-feeds: cold feed builds and served feeds against a bare Flask hello (docs/performance.md)
 bench-feeds: $(VENV)/.installed-test

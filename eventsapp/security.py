@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, abort, request
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 
@@ -19,8 +19,20 @@ SECURITY_HEADERS = (
 )
 
 
+def _has_nul(values) -> bool:
+    return any("\x00" in value for value in values if isinstance(value, str))
+
+
 def register(app: Flask) -> None:
     app.session_interface = CookieSessionInterface()
+
+    @app.before_request
+    def refuse_nul_bytes() -> None:
+        """No address or query may contain NUL (PostgreSQL cannot store it, nobody types
+        it): a clear 400 instead of a database error deeper down. Form fields refuse control
+        characters themselves, with a message next to the field."""
+        if "\x00" in request.path or _has_nul(request.args.values()):
+            abort(400)
 
     @app.after_request
     def set_security_headers(response: Response) -> Response:

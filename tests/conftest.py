@@ -81,10 +81,45 @@ def postgres_schema(postgres_available: bool) -> Iterator[str]:
     engine.dispose()
 
 
+# `make test` runs the suite twice: on SQLite, then with EVENTSAPP_TEST_ENGINE=postgresql.
+ENGINE = os.environ.get("EVENTSAPP_TEST_ENGINE", "sqlite")
+_schemas: list[str] = []
+
+
+def _new_postgres_schema() -> str:
+    schema = f"eventsapp_test_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(POSTGRES_URL)
+    with engine.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    _schemas.append(schema)
+    return schema
+
+
+@pytest.fixture(autouse=True)
+def drop_test_schemas() -> Iterator[None]:
+    """Drop the PostgreSQL schemas a test made, one transaction each, after the test."""
+    yield
+    if _schemas:
+        engine = create_engine(POSTGRES_URL)
+        while _schemas:
+            with engine.begin() as connection:
+                connection.execute(text(f'DROP SCHEMA IF EXISTS "{_schemas.pop()}" CASCADE'))
+        engine.dispose()
+
+
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'eventsapp.sqlite'}"
+
+
 def make_app(
     tmp_path, database_url: str | None = None, engine_options: dict | None = None, **overrides
 ) -> Flask:
-    database_url = database_url or f"sqlite:///{tmp_path / 'eventsapp.sqlite'}"
+    """The app for one test, on the engine this run tests (a fresh database each time)."""
+    if database_url is None and ENGINE == "postgresql":
+        database_url = POSTGRES_URL
+        engine_options = {"connect_args": {"options": f"-csearch_path={_new_postgres_schema()}"}}
+    database_url = database_url or sqlite_url(tmp_path)
     options = {"pool_pre_ping": True, **(engine_options or {})}
     return create_app(
         "TestConfig",
@@ -128,7 +163,7 @@ def app(tmp_path) -> Iterator[Flask]:
 def any_app(request, tmp_path) -> Iterator[Flask]:
     """The app on a file SQLite database, then on PostgreSQL."""
     if request.param == "sqlite":
-        app = make_app(tmp_path)
+        app = make_app(tmp_path, sqlite_url(tmp_path))
     else:
         app = postgres_app(tmp_path, request.getfixturevalue("postgres_schema"))
     _create_tables(app)

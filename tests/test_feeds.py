@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from eventsapp.database import db, utcnow
 from eventsapp.models import (
+    Format,
     Organisation,
     OrganisationKind,
     Role,
@@ -241,7 +242,9 @@ def test_an_unchanged_feed_is_byte_identical(app, client, programme):
     assert client.get("/calendar.ics").data == first.data
 
 
-HOSTILE = "Blick\r\nBEGIN:VEVENT\r\nUID:evil\rSUMMARY:x;y,z\\ \x00\u2028END:VEVENT\nX-EVIL:1"
+# No NUL here: PostgreSQL refuses it outright (and the forms refuse every control character);
+# the in-memory property test below feeds NUL and everything else to the builder.
+HOSTILE = "Blick\r\nBEGIN:VEVENT\r\nUID:evil\rSUMMARY:x;y,z\\ \x07\u2028END:VEVENT\nX-EVIL:1"
 
 
 def test_hostile_text_cannot_break_out_of_its_property(app, client):
@@ -282,16 +285,34 @@ def test_hostile_text_cannot_break_out_of_its_property(app, client):
 )
 @given(text=st.text(min_size=1, max_size=300))
 def test_any_title_round_trips_through_a_parser(ctx, text):
-    format = make_format(title=text)
-    session = make_session(format)
-    db.session.flush()
+    # Built in memory: the builder must cope with text no database would even store (NUL).
+    now = utcnow()
+    host = Organisation(id=1, slug="host", name="Host", contact_email="host@example.org")
+    format = Format(id=1, slug="f", title=text, summary="", host_organisation=host)
+    session = Session(
+        id=1,
+        format=format,
+        host_organisation=host,
+        starts_at=WINTER,
+        ends_at=WINTER + timedelta(hours=2),
+        timezone="Europe/Berlin",
+        venue_name="Ort",
+        venue_address="",
+        capacity=5,
+        sequence=0,
+        note="",
+        interpreting="",
+        status=SessionStatus.PUBLISHED,
+        created_at=now,
+        updated_at=now,
+    )
     body = feeds.build_feed("Test", "Test", [session])
     assert_wire_format(body)
     parsed = icalendar.Calendar.from_ical(body)
     events = list(parsed.walk("VEVENT"))
     assert len(events) == 1
     assert str(events[0]["SUMMARY"]) == clean_text(text)
-    db.session.rollback()
+    db.session.expunge_all()
 
 
 # --- personal feeds ------------------------------------------------------------------------

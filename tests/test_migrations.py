@@ -8,7 +8,7 @@ from flask_migrate import upgrade
 from sqlalchemy import inspect
 
 from eventsapp.database import db
-from tests.conftest import make_app, postgres_app
+from tests.conftest import make_app, postgres_app, sqlite_url
 
 
 def _upgrade_and_compare(app) -> list:
@@ -32,7 +32,7 @@ def _upgrade_and_compare(app) -> list:
 
 
 def test_migrations_match_models_on_sqlite(tmp_path):
-    assert _upgrade_and_compare(make_app(tmp_path)) == []
+    assert _upgrade_and_compare(make_app(tmp_path, sqlite_url(tmp_path))) == []
 
 
 def test_migrations_match_models_on_postgresql(tmp_path, postgres_schema):
@@ -40,7 +40,7 @@ def test_migrations_match_models_on_postgresql(tmp_path, postgres_schema):
 
 
 def test_upgrading_a_database_with_data_keeps_it_and_gives_each_account_a_nonce(tmp_path):
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, sqlite_url(tmp_path))  # the SQL below is SQLite's
     with app.app_context():
         upgrade(revision="39aba089e97f")  # the first schema
         with db.engine.begin() as connection:

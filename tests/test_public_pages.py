@@ -262,3 +262,12 @@ def test_page_titles_are_plain_text(client, session_id):
         html = client.get(url).get_data(as_text=True)
         title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
         assert "<" not in title and len(title) < 200, url
+
+
+def test_nul_bytes_anywhere_get_a_clear_400(client, session_id):
+    assert client.get("/formats/ab%00cd").status_code == 400
+    assert client.get("/?q=%00").status_code == 400
+    data = form_data(client, session_id, organisation="a\x00b")
+    response = client.post(f"/sessions/{session_id}/register", data=data)
+    assert response.status_code == 422  # a form field says it next to the field
+    assert "Bitte verwenden Sie nur Buchstaben" in response.get_data(as_text=True)
