@@ -81,6 +81,14 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     LOGIN_RATE_LIMIT_PER_EMAIL = os.environ.get("LOGIN_RATE_LIMIT_PER_EMAIL", "10 per 15 minutes")
+    REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "10 per minute")
+    REGISTER_RATE_LIMIT_PER_EMAIL = os.environ.get("REGISTER_RATE_LIMIT_PER_EMAIL", "10 per hour")
+    SUBSCRIBE_RATE_LIMIT = os.environ.get("SUBSCRIBE_RATE_LIMIT", "10 per minute")
+    SUBSCRIBE_RATE_LIMIT_PER_EMAIL = os.environ.get("SUBSCRIBE_RATE_LIMIT_PER_EMAIL", "5 per hour")
+    DATA_REQUEST_RATE_LIMIT = os.environ.get("DATA_REQUEST_RATE_LIMIT", "5 per minute")
+    DATA_REQUEST_RATE_LIMIT_PER_EMAIL = os.environ.get(
+        "DATA_REQUEST_RATE_LIMIT_PER_EMAIL", "3 per hour"
+    )
 
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     SESSION_COOKIE_HTTPONLY = True

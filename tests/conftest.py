@@ -161,11 +161,14 @@ def app(tmp_path) -> Iterator[Flask]:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def any_app(request, tmp_path) -> Iterator[Flask]:
-    """The app on a file SQLite database, then on PostgreSQL."""
+    """The app on a file SQLite database, then on PostgreSQL. Race tests send many requests
+    from one address, so rate limits are switched off here, explicitly."""
     if request.param == "sqlite":
-        app = make_app(tmp_path, sqlite_url(tmp_path))
+        app = make_app(tmp_path, sqlite_url(tmp_path), RATELIMIT_ENABLED=False)
     else:
-        app = postgres_app(tmp_path, request.getfixturevalue("postgres_schema"))
+        app = postgres_app(
+            tmp_path, request.getfixturevalue("postgres_schema"), RATELIMIT_ENABLED=False
+        )
     _create_tables(app)
     yield app
     _dispose(app)

@@ -271,3 +271,12 @@ def test_nul_bytes_anywhere_get_a_clear_400(client, session_id):
     response = client.post(f"/sessions/{session_id}/register", data=data)
     assert response.status_code == 422  # a form field says it next to the field
     assert "Bitte verwenden Sie nur Buchstaben" in response.get_data(as_text=True)
+
+
+def test_a_filled_honeypot_is_answered_like_success_and_writes_nothing(app, client, session_id):
+    data = form_data(client, session_id, website="http://spam.example")
+    response = client.post(f"/sessions/{session_id}/register", data=data)
+    assert response.status_code == 303
+    assert written(app) == (0, 0)
+    html = client.get(f"/sessions/{session_id}").get_data(as_text=True)
+    assert 'class="hp"' in html and 'name="website"' in html

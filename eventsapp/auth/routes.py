@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -17,7 +17,7 @@ from eventsapp.auth.forms import (
     SetPasswordForm,
 )
 from eventsapp.database import db, utcnow
-from eventsapp.extensions import limiter
+from eventsapp.ratelimits import form_limits
 from eventsapp.services import accounts, feeds, subscriptions
 from eventsapp.services import sessions as listing
 
@@ -38,19 +38,8 @@ def _home_for(user) -> str:
     return url_for("organiser.dashboard") if user.is_organiser else url_for("public.home")
 
 
-def _limit(name: str) -> str:
-    return current_app.config[name]
-
-
-def _login_email_key() -> str:
-    return (request.form.get("email") or "").strip().lower()[:254] or "-"
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: _limit("LOGIN_RATE_LIMIT"), methods=["POST"])
-@limiter.limit(
-    lambda: _limit("LOGIN_RATE_LIMIT_PER_EMAIL"), methods=["POST"], key_func=_login_email_key
-)
+@form_limits("LOGIN")
 def login():
     if current_user.is_authenticated:
         return redirect(_home_for(current_user))

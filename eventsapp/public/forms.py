@@ -23,7 +23,17 @@ def _page_language() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-class RegistrationForm(FlaskForm):
+class HoneypotMixin:
+    """A field people never see (hidden by CSS) but form-filling robots fill in: a filled
+    one is answered like a success and writes nothing. No third-party captcha needed."""
+
+    website = StringField(_l("Website"), render_kw={"autocomplete": "off", "tabindex": "-1"})
+
+    def is_robot(self) -> bool:
+        return bool(self.website.data)
+
+
+class RegistrationForm(HoneypotMixin, FlaskForm):
     name = StringField(
         _l("Name"),
         filters=[strip],
@@ -79,7 +89,7 @@ class CancelForm(FlaskForm):
     """Only the CSRF token: cancelling needs the secret link and a deliberate click."""
 
 
-class SubscribeForm(FlaskForm):
+class SubscribeForm(HoneypotMixin, FlaskForm):
     """Follow a format's new dates by email (double opt-in)."""
 
     email = email_field(

@@ -14,6 +14,7 @@ from eventsapp.database import db, utcnow
 from eventsapp.mail.outbox import enqueue_mail
 from eventsapp.public import bp
 from eventsapp.public.forms import CancelForm, DataRequestForm, FeedbackForm
+from eventsapp.ratelimits import form_limits
 from eventsapp.services import personal_data
 
 
@@ -28,6 +29,7 @@ def privacy():
 
 
 @bp.post("/privacy/my-data")
+@form_limits("DATA_REQUEST")
 def request_my_data():
     form = DataRequestForm()
     if not form.validate_on_submit():

@@ -13,6 +13,7 @@ from eventsapp.extensions import csrf
 from eventsapp.models import OutboxMessage, OutboxStatus, Registration, Session
 from eventsapp.public import bp
 from eventsapp.public.forms import CancelForm, RegistrationForm, SubscribeForm
+from eventsapp.ratelimits import form_limits
 from eventsapp.services import feeds, subscriptions
 from eventsapp.services import registrations as rules
 from eventsapp.services import sessions as listing
@@ -113,10 +114,13 @@ def format_detail(slug: str):
 
 
 @bp.post("/formats/<slug>/subscribe")
+@form_limits("SUBSCRIBE")
 @csrf.exempt  # checked by the form itself, so an expired token keeps what was typed
 def subscribe(slug: str):
     format = _visible_format_or_404(slug)
     form = SubscribeForm()
+    if form.is_robot():
+        return redirect(url_for("public.format_detail", slug=format.slug), 303)
     if not form.validate_on_submit():
         return _render_format(format, form, _form_status(form))
     subscriptions.request_subscription(format, form.email.data, form.language.data, now=utcnow())
@@ -201,10 +205,13 @@ def _form_status(form) -> int:
 
 
 @bp.post("/sessions/<int:session_id>/register")
+@form_limits("REGISTER")
 @csrf.exempt  # checked by the form itself, so an expired token keeps what was typed
 def register(session_id: int):
     session = _visible_session_or_404(session_id)
     form = RegistrationForm()
+    if form.is_robot():
+        return redirect(url_for("public.session_detail", session_id=session.id), 303)
     if not form.validate_on_submit():
         return _render_session(session, form, _form_status(form))
     now = utcnow()
