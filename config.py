@@ -69,6 +69,12 @@ class Config:
     # Seconds a cached feed is served before its fingerprint is read again (0: every time).
     FEED_RECHECK_SECONDS = float(os.environ.get("FEED_RECHECK_SECONDS", "2"))
 
+    # Behind a reverse proxy: how many hops set X-Forwarded-For/-Proto/-Host (0: none).
+    PROXY_FIX_HOPS = _int("PROXY_FIX_HOPS", 0)
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")  # "json" in production
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    HSTS_SECONDS = _int("HSTS_SECONDS", 31536000)  # sent on HTTPS responses only
+
     BABEL_DEFAULT_LOCALE = "de"
     BABEL_DEFAULT_TIMEZONE = os.environ.get("EVENTSAPP_TIMEZONE", "Europe/Berlin")
 

@@ -31,6 +31,11 @@ def create_app(config: str | type | None = None, **overrides: Any) -> Flask:
     app.config.from_object(config)
     app.config.update(overrides)
     _fill_instance_defaults(app)
+    if app.config["PROXY_FIX_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from eventsapp.database import configure_sqlite, db
     from eventsapp.extensions import babel, csrf, limiter, login_manager, mail, migrate
@@ -58,6 +63,7 @@ def create_app(config: str | type | None = None, **overrides: Any) -> Flask:
         feeds,
         formatting,
         i18n,
+        logs,
         organiser,
         security,
     )
@@ -77,6 +83,7 @@ def create_app(config: str | type | None = None, **overrides: Any) -> Flask:
     i18n.register(app)
     security.register(app)
     cli.register(app)
+    logs.configure(app)
     return app
 
 

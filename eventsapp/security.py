@@ -39,6 +39,11 @@ def register(app: Flask) -> None:
         if response.status_code == 304:
             return response  # the client keeps the headers of the response it revalidates
         present = {name.lower() for name in response.headers.keys()}  # noqa: SIM118 - Headers yields pairs
+        if request.is_secure and app.config["HSTS_SECONDS"]:
+            response.headers.setdefault(
+                "Strict-Transport-Security",
+                f"max-age={app.config['HSTS_SECONDS']}; includeSubDomains",
+            )
         response.headers.extend(
             (name, value) for name, value in SECURITY_HEADERS if name.lower() not in present
         )

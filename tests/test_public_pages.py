@@ -248,7 +248,12 @@ def test_pages_set_privacy_and_security_headers(client, session_id):
 def test_healthz_reports_database_and_backlog(client, session_id):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok", "outbox_backlog": 0}
+    assert response.json == {
+        "status": "ok",
+        "database": "ok",
+        "outbox_backlog": 0,
+        "oldest_due_seconds": 0,
+    }
 
 
 def test_fields_without_errors_carry_no_empty_aria_attributes(client, session_id):
@@ -280,3 +285,19 @@ def test_a_filled_honeypot_is_answered_like_success_and_writes_nothing(app, clie
     assert written(app) == (0, 0)
     html = client.get(f"/sessions/{session_id}").get_data(as_text=True)
     assert 'class="hp"' in html and 'name="website"' in html
+
+
+def test_healthz_shows_how_long_mail_has_waited(app, client):
+    with app.app_context():
+        session = make_session()
+        rules.register_for_session(session, applicant(1), now=utcnow() - timedelta(minutes=5))
+        db.session.commit()
+    body = client.get("/healthz").json
+    assert body["outbox_backlog"] == 1 and 290 <= body["oldest_due_seconds"] <= 400
+
+
+def test_https_responses_carry_hsts(client, session_id):
+    assert "Strict-Transport-Security" not in client.get("/").headers
+    secure = client.get("/", base_url="https://eventsapp.test")
+    assert secure.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert "Strict-Transport-Security" in client.get("/nowhere", base_url="https://x").headers

@@ -54,7 +54,7 @@ class FileTransport:
         name = message_id.strip("<>").replace("@", "_at_").replace("/", "_")
         path = self.directory / f"{name}.eml"
         path.write_bytes(data)
-        log.info("mail to %s written to %s", recipient, path)
+        log.info("mail written to %s", path)
 
 
 class SMTPTransport:
@@ -235,6 +235,21 @@ def deliver_due(*, now: datetime, limit: int | None = None) -> DeliveryReport:
                 _mark_failed(outgoing, error, now, report)
         db.session.commit()
     return report
+
+
+def outbox_health(*, now: datetime) -> tuple[int, int]:
+    """Mail waiting to go out, and the seconds the oldest due one has waited (0: none)."""
+    waiting = (OutboxMessage.status == OutboxStatus.PENDING) | (
+        OutboxMessage.status == OutboxStatus.SENDING
+    )
+    backlog, oldest = db.session.execute(
+        select(func.count(), func.min(OutboxMessage.next_attempt_at)).where(waiting)
+    ).one()
+    if oldest is None:
+        return backlog, 0
+    if oldest.tzinfo is None:  # SQLite returns the aggregate without its column type
+        oldest = oldest.replace(tzinfo=now.tzinfo)
+    return backlog, max(int((now - oldest).total_seconds()), 0)
 
 
 def status_counts() -> dict[str, int]:
