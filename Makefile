@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test lint install install-test browser node bench-feeds bench-mail translations
+.PHONY: serve run test lint install install-test browser node bench-feeds bench-mail translations
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,12 @@ run: $(VENV)/.installed $(MO_FILES)
 	  $(FLASK) worker & worker=$$!; \
 	  trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
 	  $(FLASK) run --host $(HOST) --port $(PORT)'
+
+## serve: production-style: gunicorn (gunicorn.conf.py) and a worker; see docs/operations.md
+serve: $(VENV)/.installed $(MO_FILES)
+	$(FLASK) db upgrade
+	@sh -c '$(FLASK) worker & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+	  $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app'
 
 ## browser: Debian's Chromium for the page tests (Playwright cannot download its own here)
 browser:
