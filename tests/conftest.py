@@ -96,10 +96,19 @@ def _new_postgres_schema() -> str:
     return schema
 
 
+_apps: list[Flask] = []
+
+
 @pytest.fixture(autouse=True)
 def drop_test_schemas() -> Iterator[None]:
-    """Drop the PostgreSQL schemas a test made, one transaction each, after the test."""
+    """After each test: close every connection its apps opened, then drop the PostgreSQL
+    schemas it made, one transaction each."""
     yield
+    while _apps:
+        app = _apps.pop()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
     if _schemas:
         engine = create_engine(POSTGRES_URL)
         while _schemas:
@@ -121,13 +130,15 @@ def make_app(
         engine_options = {"connect_args": {"options": f"-csearch_path={_new_postgres_schema()}"}}
     database_url = database_url or sqlite_url(tmp_path)
     options = {"pool_pre_ping": True, **(engine_options or {})}
-    return create_app(
+    app = create_app(
         "TestConfig",
         SQLALCHEMY_DATABASE_URI=database_url,
         SQLALCHEMY_ENGINE_OPTIONS=options,
         INSTANCE_PATH=tmp_path / "instance",
         **overrides,
     )
+    _apps.append(app)
+    return app
 
 
 def postgres_app(tmp_path, schema: str, **overrides) -> Flask:
