@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: serve run test lint install install-test browser node bench-feeds bench-mail translations
+.PHONY: serve run test lint install install-test browser node bench-feeds bench-mail bench-load translations
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -88,6 +88,11 @@ bench-feeds: $(VENV)/.installed-test
 ## bench-mail: outbox delivery against the SMTP sink's own ceiling (docs/performance.md)
 bench-mail: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks.mail
+
+## bench-load: pages, API and registration under gunicorn against a bare Flask hello
+bench-load: $(VENV)/.installed-test
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python -m benchmarks.load
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -73,7 +73,12 @@ def _ms(text: str) -> float:
 
 
 def wrk(
-    url: str, *, seconds: int = 8, connections: int = 16, headers: dict[str, str] | None = None
+    url: str,
+    *,
+    seconds: int = 8,
+    connections: int = 16,
+    headers: dict[str, str] | None = None,
+    script: str | None = None,
 ) -> WrkResult:
     """A bounded wrk run against a loopback URL."""
     if shutil.which("wrk") is None:
@@ -82,6 +87,8 @@ def wrk(
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
+    if script:
+        command += ["-s", script]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))

@@ -1,0 +1,130 @@
+"""Page and form throughput under gunicorn, against a bare Flask "hello" served the same way.
+
+For SQLite and (when it answers) PostgreSQL: 2 sync gunicorn workers, wrk -t2 -c16 for 5 s
+after a warm-up, on the home page, a session page, the registration POST (a new person each
+request, CSRF token and cookie included; rate limits switched off explicitly) and
+/api/v1/sessions. Prints requests/s, p50/p99 and the ratio to hello.
+
+Run with `make bench-load`, or `.venv/bin/python -m benchmarks.load`. Prints; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import tempfile
+import urllib.request
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from benchmarks._serve import ROOT, gunicorn, wrk
+from eventsapp import create_app
+from eventsapp.database import db
+from eventsapp.services.demo import load_demo_data
+
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def seed(database: str, tmp: Path) -> int:
+    app = create_app(
+        "Config",
+        SQLALCHEMY_DATABASE_URI=database,
+        SECRET_KEY="benchmark",
+        INSTANCE_PATH=tmp / "instance",
+    )
+    with app.app_context():
+        db.create_all()
+        load_demo_data(now=datetime.now(UTC))
+        from eventsapp.models import Session
+
+        session = (
+            db.session.execute(db.select(Session).order_by(Session.id.desc())).scalars().first()
+        )
+        session.capacity = 10**6  # nobody ends up on a waitlist during the run
+        session.starts_at = datetime.now(UTC) + timedelta(days=60)
+        session.ends_at = session.starts_at + timedelta(hours=2)
+        db.session.commit()
+        session_id = session.id
+        db.engine.dispose()
+    return session_id
+
+
+def browser_session(base: str, session_id: int) -> tuple[str, str]:
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"{base}/sessions/{session_id}").read().decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+    return cookie, token
+
+
+def measure(label: str, database: str, tmp: Path) -> list[tuple[str, object]]:
+    session_id = seed(database, tmp)
+    env = {
+        "DATABASE_URL": database,
+        "SECRET_KEY": "benchmark",
+        "RATELIMIT_ENABLED": "false",
+        "SESSION_COOKIE_SECURE": "false",
+        "FEED_RECHECK_SECONDS": "2",
+    }
+    rows = []
+    with gunicorn("benchmarks.hello_app:app", env) as base:
+        wrk(base + "/", seconds=2)
+        rows.append(("bare Flask hello", wrk(base + "/", seconds=5)))
+    with gunicorn("wsgi:app", env) as base:
+        for name, path in (
+            ("home page", "/"),
+            ("session page", f"/sessions/{session_id}"),
+            ("/api/v1/sessions", "/api/v1/sessions"),
+        ):
+            wrk(base + path, seconds=2)
+            rows.append((name, wrk(base + path, seconds=5)))
+        cookie, token = browser_session(base, session_id)
+        os.environ.update(
+            BENCH_COOKIE=cookie, BENCH_TOKEN=token, BENCH_PATH=f"/sessions/{session_id}/register"
+        )
+        script = str(ROOT / "benchmarks" / "register.lua")
+        rows.append(("registration POST", wrk(base + "/", seconds=5, script=script)))
+    return [(f"{label}: {name}", result) for name, result in rows]
+
+
+def main() -> None:
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        results += measure("SQLite", f"sqlite:///{Path(tmp) / 'load.sqlite'}", Path(tmp))
+    try:
+        engine = create_engine(POSTGRES, connect_args={"connect_timeout": 3})
+        schema = f"bench_{uuid.uuid4().hex[:8]}"
+        with engine.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception:  # no PostgreSQL here: SQLite figures only
+        schema = None
+    if schema:
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                results += measure(
+                    "PostgreSQL", f"{POSTGRES}?options=-csearch_path%3D{schema}", Path(tmp)
+                )
+        finally:
+            with engine.begin() as connection:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            engine.dispose()
+
+    print("gunicorn, 2 sync workers; wrk -t2 -c16 -d5s")
+    print(f"  {'':<44}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'vs hello':>9}{'non-2xx/3xx':>12}")
+    hello = None
+    for label, result in results:
+        if label.endswith("bare Flask hello"):
+            hello = result.requests_per_second
+        print(
+            f"  {label:<44}{result.requests_per_second:8.0f}{result.p50_ms:9.2f}"
+            f"{result.p99_ms:9.2f}{result.requests_per_second / hello:9.2f}{result.non_2xx:12}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+-- wrk script: POST the registration form, each request with a new email address.
+-- The session cookie and CSRF token come from the environment (one browser session).
+local cookie = os.getenv("BENCH_COOKIE")
+local token = os.getenv("BENCH_TOKEN")
+local path = os.getenv("BENCH_PATH")
+local counter = 0
+local id = 0
+local threads = {}
+
+function setup(thread)
+  id = id + 1
+  thread:set("id", id)
+  table.insert(threads, thread)
+end
+
+function request()
+  counter = counter + 1
+  local body = "name=Load+Test&language=de&consent=y&csrf_token=" .. token ..
+    "&email=load" .. id .. "x" .. counter .. "x" .. math.random(1, 1000000000) .. "@example.org"
+  return wrk.format("POST", path, {
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+    ["Cookie"] = cookie,
+  }, body)
+end
