@@ -4,13 +4,12 @@ local cookie = os.getenv("BENCH_COOKIE")
 local token = os.getenv("BENCH_TOKEN")
 local path = os.getenv("BENCH_PATH")
 local counter = 0
-local id = 0
-local threads = {}
+local created = 0
 
+-- Runs in the main state; `id` becomes a global of each thread's own state.
 function setup(thread)
-  id = id + 1
-  thread:set("id", id)
-  table.insert(threads, thread)
+  created = created + 1
+  thread:set("id", created)
 end
 
 function request()
