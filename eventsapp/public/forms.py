@@ -33,7 +33,21 @@ class HoneypotMixin:
         return bool(self.website.data)
 
 
-class RegistrationForm(HoneypotMixin, FlaskForm):
+class MailLanguageMixin:
+    """The language a person's mails are written in; the page's language unless changed."""
+
+    language = SelectField(_l("Sprache der E-Mails"), validate_choice=True)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        languages = current_app.config["EVENTSAPP_LANGUAGES"]
+        self.language.choices = options((code, LANGUAGE_NAMES[code]) for code in languages)
+        if not self.language.data:
+            self.language.data = _page_language()
+        self.language.invalid_choice_message = _l("Bitte wählen Sie eine Sprache aus der Liste.")
+
+
+class RegistrationForm(HoneypotMixin, MailLanguageMixin, FlaskForm):
     name = StringField(
         _l("Name"),
         filters=[strip],
@@ -59,7 +73,6 @@ class RegistrationForm(HoneypotMixin, FlaskForm):
         ],
         render_kw={"autocomplete": "organization", "maxlength": 200},
     )
-    language = SelectField(_l("Sprache der E-Mails"), validate_choice=True)
     consent = BooleanField(
         _l(
             "Ich bin einverstanden, dass Name und E-Mail-Adresse für diese Anmeldung "
@@ -67,14 +80,6 @@ class RegistrationForm(HoneypotMixin, FlaskForm):
         ),
         validators=[InputRequired(_l("Ohne Ihr Einverständnis können wir Sie nicht anmelden."))],
     )
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        languages = current_app.config["EVENTSAPP_LANGUAGES"]
-        self.language.choices = options((code, LANGUAGE_NAMES[code]) for code in languages)
-        if not self.language.data:
-            self.language.data = _page_language()
-        self.language.invalid_choice_message = _l("Bitte wählen Sie eine Sprache aus der Liste.")
 
     def applicant(self) -> Applicant:
         return Applicant(
@@ -89,7 +94,7 @@ class CancelForm(FlaskForm):
     """Only the CSRF token: cancelling needs the secret link and a deliberate click."""
 
 
-class SubscribeForm(HoneypotMixin, FlaskForm):
+class SubscribeForm(HoneypotMixin, MailLanguageMixin, FlaskForm):
     """Follow a format's new dates by email (double opt-in)."""
 
     email = email_field(
@@ -97,15 +102,6 @@ class SubscribeForm(HoneypotMixin, FlaskForm):
         required_message=_l("Bitte geben Sie Ihre E-Mail-Adresse an."),
         render_kw={"autocomplete": "email"},
     )
-    language = SelectField(_l("Sprache der E-Mails"), validate_choice=True)
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        languages = current_app.config["EVENTSAPP_LANGUAGES"]
-        self.language.choices = options((code, LANGUAGE_NAMES[code]) for code in languages)
-        if not self.language.data:
-            self.language.data = _page_language()
-        self.language.invalid_choice_message = _l("Bitte wählen Sie eine Sprache aus der Liste.")
 
 
 class DataRequestForm(FlaskForm):
