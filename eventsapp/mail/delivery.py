@@ -214,18 +214,16 @@ def deliver_due(*, now: datetime, limit: int | None = None) -> DeliveryReport:
     if not current_app.config.get("MAIL_SERVER"):
         _send_batch(mails, FileTransport(Path(current_app.config["MAIL_FILE_DIR"])), now, report)
         return report
-    done: set[int] = set()
     try:
         with flask_mail.connect() as connection:
             sender = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
             _send_batch(mails, SMTPTransport(connection, sender), now, report)
-            done = {m.id for m in mails}
     except (smtplib.SMTPException, OSError) as error:
         # The server could not be reached (or dropped us): every mail still claimed waits.
         still_claimed = set(
             db.session.execute(
                 select(OutboxMessage.id).where(
-                    OutboxMessage.id.in_([m.id for m in mails if m.id not in done]),
+                    OutboxMessage.id.in_([m.id for m in mails]),
                     OutboxMessage.status == OutboxStatus.SENDING,
                 )
             ).scalars()
