@@ -326,9 +326,12 @@ def fill_free_seats(session: Session, *, now: datetime) -> list[Registration]:
     """
     if session.status != SessionStatus.PUBLISHED or now >= session.starts_at:
         return []
+    waiting = waitlist(session)
+    if not waiting:
+        return []
     ledger = seat_ledger(session, now=now)
     promoted = []
-    for registration in waitlist(session):
+    for registration in waiting:
         if ledger.public_left <= 0 and ledger.reserved <= 0:
             break
         organisation_id = _partner_of(registration)
