@@ -7,6 +7,7 @@ language code) wins; else the browser's Accept-Language; else German.
 from __future__ import annotations
 
 from flask import Flask, Response, current_app, has_request_context, request, url_for
+from flask_babel import get_locale
 from werkzeug.routing import BuildError
 
 LANGUAGE_NAMES = {
@@ -35,6 +36,14 @@ def select_locale() -> str:
         if candidate in languages:
             return candidate
     return request.accept_languages.best_match(languages) or default
+
+
+def page_language() -> str:
+    """The language the current page is shown in: mail a visitor asks for goes out in it."""
+    locale = get_locale()
+    if locale is not None and locale.language in available_languages():
+        return locale.language
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def select_timezone() -> str:

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from flask import current_app
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from eventsapp.forms import email_field, no_control_characters, options, plain_text, strip
-from eventsapp.i18n import LANGUAGE_NAMES
+from eventsapp.i18n import LANGUAGE_NAMES, available_languages, page_language
 from eventsapp.services.registrations import Applicant
-
-
-def _page_language() -> str:
-    """Mails in the language the page is shown in, unless the person picks another."""
-    locale = get_locale()
-    languages = current_app.config["EVENTSAPP_LANGUAGES"]
-    if locale is not None and locale.language in languages:
-        return locale.language
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 class HoneypotMixin:
@@ -40,10 +29,11 @@ class MailLanguageMixin:
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        languages = current_app.config["EVENTSAPP_LANGUAGES"]
-        self.language.choices = options((code, LANGUAGE_NAMES[code]) for code in languages)
+        self.language.choices = options(
+            (code, LANGUAGE_NAMES[code]) for code in available_languages()
+        )
         if not self.language.data:
-            self.language.data = _page_language()
+            self.language.data = page_language()
         self.language.invalid_choice_message = _l("Bitte wählen Sie eine Sprache aus der Liste.")
 
 

@@ -6,21 +6,16 @@ from __future__ import annotations
 import json
 
 from flask import Response, abort, current_app, flash, redirect, render_template, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from eventsapp.database import db, utcnow
+from eventsapp.i18n import page_language
 from eventsapp.mail.outbox import enqueue_mail
 from eventsapp.public import bp
 from eventsapp.public.forms import CancelForm, DataRequestForm, FeedbackForm
 from eventsapp.ratelimits import form_limits
 from eventsapp.services import personal_data
-
-
-def _language() -> str:
-    locale = get_locale()
-    return locale.language if locale else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 @bp.get("/privacy")
@@ -34,7 +29,7 @@ def request_my_data():
     form = DataRequestForm()
     if not form.validate_on_submit():
         return render_template("public/privacy.html", form=form), 422
-    personal_data.send_data_link(form.email.data, _language(), now=utcnow())
+    personal_data.send_data_link(form.email.data, page_language(), now=utcnow())
     db.session.commit()
     flash(
         _(
