@@ -63,11 +63,24 @@ def outbox_send() -> None:
 @click.option("--interval", default=2.0, show_default=True, help="Seconds between polls.")
 def outbox_work(interval: float) -> None:
     """Keep delivering mail as it becomes due (stop with Ctrl+C)."""
-    from eventsapp.mail.delivery import deliver_due
-
     click.echo(f"outbox worker polling every {interval:g}s")
+    _work(interval, jobs_every=None)
+    click.echo("outbox worker stopped")
+
+
+def _work(interval: float, *, jobs_every: float | None) -> None:
+    """Deliver due mail every `interval` seconds (at once while a batch goes out cleanly),
+    and run the housekeeping jobs every `jobs_every` seconds; until Ctrl+C."""
+    from eventsapp.mail.delivery import deliver_due
+    from eventsapp.services.housekeeping import run_jobs
+
+    next_jobs = 0.0
     try:
         while True:
+            if jobs_every is not None and time.monotonic() >= next_jobs:
+                run_jobs(now=utcnow(), **_retention())
+                db.session.commit()
+                next_jobs = time.monotonic() + jobs_every
             report = deliver_due(now=utcnow())
             if report.sent or report.failed or report.dead:
                 failed = report.failed + report.dead
@@ -76,7 +89,7 @@ def outbox_work(interval: float) -> None:
             if not (report.sent and not report.failed):
                 time.sleep(interval)
     except KeyboardInterrupt:
-        click.echo("outbox worker stopped")
+        pass
 
 
 # --- jobs ----------------------------------------------------------------------------------
@@ -98,27 +111,9 @@ def jobs_run() -> None:
 @with_appcontext
 def worker(interval: float, jobs_every: float) -> None:
     """Deliver mail and run the housekeeping jobs, until stopped (Ctrl+C or SIGTERM)."""
-    from eventsapp.mail.delivery import deliver_due
-    from eventsapp.services.housekeeping import run_jobs
-
     click.echo(f"worker: mail every {interval:g}s, jobs every {jobs_every:g}s")
-    next_jobs = 0.0
-    try:
-        while True:
-            if time.monotonic() >= next_jobs:
-                report = run_jobs(now=utcnow(), **_retention())
-                db.session.commit()
-                next_jobs = time.monotonic() + jobs_every
-            report = deliver_due(now=utcnow())
-            if report.sent or report.failed or report.dead:
-                click.echo(
-                    f"outbox: {report.sent} sent, {report.failed + report.dead} failed{_where()}"
-                )
-            db.session.remove()
-            if not (report.sent and not report.failed):
-                time.sleep(interval)
-    except KeyboardInterrupt:
-        click.echo("worker stopped")
+    _work(interval, jobs_every=jobs_every)
+    click.echo("worker stopped")
 
 
 # --- demo data and users -------------------------------------------------------------------
