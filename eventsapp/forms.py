@@ -131,3 +131,7 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+class ActionForm(FlaskForm):
+    """Only the CSRF token, for buttons that change something (cancel, approve, renew)."""

@@ -11,9 +11,9 @@ from eventsapp.access import admin_required
 from eventsapp.admin import bp
 from eventsapp.admin.forms import InviteForm, OrganisationForm
 from eventsapp.database import db, utcnow
+from eventsapp.forms import ActionForm
 from eventsapp.mail import delivery
 from eventsapp.models import Organisation, OrganisationKind, Role, User
-from eventsapp.organiser.forms import ActionForm
 from eventsapp.services import accounts
 from eventsapp.services.formats import unique_slug
 

@@ -65,10 +65,6 @@ class ChangePasswordForm(SetPasswordForm):
     )
 
 
-class FeedForm(FlaskForm):
-    """Only the CSRF token: set up or renew the personal calendar feed."""
-
-
 class FollowForm(FlaskForm):
     """The formats whose new dates the account holder wants to hear about."""
 

@@ -11,12 +11,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 from eventsapp.auth import bp
 from eventsapp.auth.forms import (
     ChangePasswordForm,
-    FeedForm,
     FollowForm,
     LoginForm,
     SetPasswordForm,
 )
 from eventsapp.database import db, utcnow
+from eventsapp.forms import ActionForm
 from eventsapp.ratelimits import form_limits
 from eventsapp.services import accounts, feeds, subscriptions
 from eventsapp.services import sessions as listing
@@ -104,7 +104,11 @@ def account():
     feed_url = feeds.personal_feed_url(current_user.email)
     follow = _follow_form()
     return render_template(
-        "auth/account.html", form=form, feed_url=feed_url, feed_form=FeedForm(), follow_form=follow
+        "auth/account.html",
+        form=form,
+        feed_url=feed_url,
+        feed_form=ActionForm(),
+        follow_form=follow,
     ), 422 if form.errors else 200
 
 
@@ -112,7 +116,7 @@ def account():
 @login_required
 def account_feed():
     """Set up the account's calendar feed, or give it a new address (old links stop)."""
-    if not FeedForm().validate_on_submit():
+    if not ActionForm().validate_on_submit():
         abort(400)
     personal = feeds.find_personal_feed_by_email(current_user.email)
     if personal is None:

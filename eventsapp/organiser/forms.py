@@ -412,10 +412,6 @@ class ContingentForm(FlaskForm):
         )
 
 
-class ActionForm(FlaskForm):
-    """Only the CSRF token, for buttons that change something."""
-
-
 TRANSLATED_LANGUAGES = ("en", "tr", "ar", "fr", "uk")
 TRANSLATED_FIELDS = ("title", "summary", "description")
 

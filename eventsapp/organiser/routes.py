@@ -27,12 +27,12 @@ from eventsapp.access import (
 )
 from eventsapp.database import db, utcnow
 from eventsapp.formatting import status_label
+from eventsapp.forms import ActionForm
 from eventsapp.i18n import LANGUAGE_NAMES
 from eventsapp.models import Contingent, Organisation, Session, SessionStatus, Visibility
 from eventsapp.organiser import bp
 from eventsapp.organiser.forms import (
     TRANSLATED_LANGUAGES,
-    ActionForm,
     CancelSessionForm,
     ContingentForm,
     FormatForm,

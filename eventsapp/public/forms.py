@@ -80,10 +80,6 @@ class RegistrationForm(HoneypotMixin, MailLanguageMixin, FlaskForm):
         )
 
 
-class CancelForm(FlaskForm):
-    """Only the CSRF token: cancelling needs the secret link and a deliberate click."""
-
-
 class SubscribeForm(HoneypotMixin, MailLanguageMixin, FlaskForm):
     """Follow a format's new dates by email (double opt-in)."""
 

@@ -10,10 +10,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from eventsapp.database import db, utcnow
+from eventsapp.forms import ActionForm
 from eventsapp.i18n import page_language
 from eventsapp.mail.outbox import enqueue_mail
 from eventsapp.public import bp
-from eventsapp.public.forms import CancelForm, DataRequestForm, FeedbackForm
+from eventsapp.public.forms import DataRequestForm, FeedbackForm
 from eventsapp.ratelimits import form_limits
 from eventsapp.services import personal_data
 
@@ -52,7 +53,7 @@ def _email_or_404(token: str) -> str:
 def my_data(token: str):
     email = _email_or_404(token)
     return render_template(
-        "public/my_data.html", data=personal_data.export(email), token=token, form=CancelForm()
+        "public/my_data.html", data=personal_data.export(email), token=token, form=ActionForm()
     )
 
 
@@ -72,7 +73,7 @@ def my_data_download(token: str):
 @bp.post("/my-data/<token>/erase")
 def erase_my_data(token: str):
     email = _email_or_404(token)
-    if not CancelForm().validate_on_submit():
+    if not ActionForm().validate_on_submit():
         abort(400)
     personal_data.erase(email, now=utcnow())
     db.session.commit()

@@ -9,10 +9,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from eventsapp.database import db, utcnow
 from eventsapp.extensions import csrf
+from eventsapp.forms import ActionForm
 from eventsapp.mail.delivery import outbox_health
 from eventsapp.models import Registration, Session
 from eventsapp.public import bp
-from eventsapp.public.forms import CancelForm, RegistrationForm, SubscribeForm
+from eventsapp.public.forms import RegistrationForm, SubscribeForm
 from eventsapp.ratelimits import form_limits
 from eventsapp.services import feeds, subscriptions
 from eventsapp.services import registrations as rules
@@ -147,7 +148,7 @@ def _subscription_or_404(token: str):
 def confirm_subscription(token: str):
     """GET shows a button, POST confirms: mail scanners that follow links confirm nothing."""
     subscription = _subscription_or_404(token)
-    form = CancelForm()
+    form = ActionForm()
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
@@ -174,7 +175,7 @@ def unsubscribe(token: str):
         "public/subscription.html",
         subscription=subscription,
         token=token,
-        form=CancelForm(),
+        form=ActionForm(),
         action="unsubscribe",
     )
 
@@ -245,7 +246,7 @@ def registration(token: str):
         token=token,
         position=rules.waitlist_position(registration),
         can_cancel=registration.is_active and utcnow() < registration.session.starts_at,
-        form=CancelForm(),
+        form=ActionForm(),
         feed_url=feeds.personal_feed_url(registration.email),
     )
 
@@ -254,7 +255,7 @@ def registration(token: str):
 def registration_feed(token: str):
     """Set up the person's calendar feed, or give it a new address (old links stop)."""
     registration = _registration_or_404(token)
-    if not CancelForm().validate_on_submit():
+    if not ActionForm().validate_on_submit():
         abort(400)
     now = utcnow()
     personal = feeds.find_personal_feed_by_email(registration.email)
@@ -271,7 +272,7 @@ def registration_feed(token: str):
 @bp.post("/registrations/<token>/cancel")
 def cancel(token: str):
     registration = _registration_or_404(token)
-    form = CancelForm()
+    form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
     try:
