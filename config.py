@@ -68,6 +68,8 @@ class Config:
 
     # Seconds a cached feed is served before its fingerprint is read again (0: every time).
     FEED_RECHECK_SECONDS = float(os.environ.get("FEED_RECHECK_SECONDS", "2"))
+    # The same for public pages kept for anonymous visitors (eventsapp/pagecache.py).
+    PAGE_RECHECK_SECONDS = float(os.environ.get("PAGE_RECHECK_SECONDS", "2"))
 
     # Behind a reverse proxy: how many hops set X-Forwarded-For/-Proto/-Host (0: none).
     PROXY_FIX_HOPS = _int("PROXY_FIX_HOPS", 0)
@@ -122,6 +124,7 @@ class TestConfig(Config):
     REMEMBER_COOKIE_SECURE = False
     EVENTSAPP_BASE_URL = "http://eventsapp.test"
     FEED_RECHECK_SECONDS = 0.0  # every request checks: tests see changes at once
+    PAGE_RECHECK_SECONDS = 0.0
     # Still argon2id, at a cost that keeps hundreds of test logins quick.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 8192

@@ -12,8 +12,12 @@ worker_class = "sync"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
 keepalive = 5
-max_requests = 2000  # recycle workers now and then
-max_requests_jitter = 200
+# Recycle a worker now and then (a guard against slow leaks), but rarely: a new worker
+# imports the app, compiles its templates and fills its page and feed caches again, and the
+# requests queued behind it wait meanwhile (every 2,000 requests cost 0.5 s tails under load,
+# see docs/performance.md).
+max_requests = 100_000
+max_requests_jitter = 10_000
 # No access log: its lines would hold the secret manage and feed links in the path.
 # The reverse proxy logs requests (see deploy/nginx-eventsapp.conf, which masks them).
 accesslog = None

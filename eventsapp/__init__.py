@@ -65,6 +65,7 @@ def create_app(config: str | type | None = None, **overrides: Any) -> Flask:
         i18n,
         logs,
         organiser,
+        pagecache,
         security,
     )
     from eventsapp.access import configure_login
@@ -72,6 +73,7 @@ def create_app(config: str | type | None = None, **overrides: Any) -> Flask:
 
     configure_login(login_manager)
     app.extensions["eventsapp.feed_cache"] = FeedCache()
+    pagecache.init_app(app)
     app.register_blueprint(public_bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(organiser.bp)

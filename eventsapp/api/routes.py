@@ -13,6 +13,7 @@ from sqlalchemy import select
 from eventsapp.api import bp
 from eventsapp.database import db, utcnow
 from eventsapp.models import Format, Organisation, Session, SessionStatus
+from eventsapp.pagecache import cached_for_visitors, valid_until
 from eventsapp.services import sessions as listing
 from eventsapp.services.recurrence import RecurrenceError, local_to_utc
 from eventsapp.services.registrations import seat_counts_for
@@ -31,6 +32,7 @@ def _day(name: str) -> date | None:
 
 
 @bp.get("/sessions")
+@cached_for_visitors(with_query=True)
 def sessions():
     """GET /api/v1/sessions?format=SLUG&organisation=SLUG&from=YYYY-MM-DD&to=YYYY-MM-DD"""
     now = utcnow()
@@ -61,6 +63,7 @@ def sessions():
         )
     rows = list(db.session.execute(stmt.order_by(Session.starts_at, Session.id)).scalars())
     counts = seat_counts_for(rows, now=now)
+    valid_until(*(s.ends_at for s in rows))
     payload = [
         {
             "id": s.id,

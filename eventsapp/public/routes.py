@@ -12,6 +12,7 @@ from eventsapp.extensions import csrf
 from eventsapp.forms import ActionForm
 from eventsapp.mail.delivery import outbox_health
 from eventsapp.models import Registration, Session
+from eventsapp.pagecache import cached_for_visitors, valid_until
 from eventsapp.public import bp
 from eventsapp.public.forms import RegistrationForm, SubscribeForm
 from eventsapp.ratelimits import form_limits
@@ -44,8 +45,20 @@ def _partner_organisation_id() -> int | None:
     return viewer.organisation_id if viewer is not None and viewer.is_partner else None
 
 
+def _changes_at(sessions: list[Session]) -> None:
+    """The moments these sessions' pages change by themselves (for the page cache)."""
+    for session in sessions:
+        valid_until(
+            session.registration_opens_at,
+            session.registration_deadline,
+            session.starts_at,
+            session.ends_at,
+        )
+
+
 def _render_session(session: Session, form: RegistrationForm, status: int = 200):
     now = utcnow()
+    _changes_at([session])
     partner_id = _partner_organisation_id()
     counts = rules.seat_counts(session, now=now)
     own_left = rules.seat_ledger(session, now=now).left_for(partner_id) if partner_id else None
@@ -79,9 +92,11 @@ def _applicant(form: RegistrationForm) -> rules.Applicant:
 
 
 @bp.get("/")
+@cached_for_visitors
 def home():
     now = utcnow()
     sessions = listing.upcoming_sessions(now=now, viewer=_viewer())
+    _changes_at(sessions)
     return render_template(
         "public/home.html",
         groups=listing.group_by_format(sessions),
@@ -99,6 +114,7 @@ def _visible_format_or_404(slug: str):
 def _render_format(format, subscribe_form: SubscribeForm, status: int = 200):
     now = utcnow()
     sessions = listing.upcoming_sessions(now=now, viewer=_viewer(), format=format)
+    _changes_at(sessions)
     return render_template(
         "public/format.html",
         format=format,
@@ -110,6 +126,7 @@ def _render_format(format, subscribe_form: SubscribeForm, status: int = 200):
 
 
 @bp.get("/formats/<slug>")
+@cached_for_visitors
 def format_detail(slug: str):
     return _render_format(_visible_format_or_404(slug), SubscribeForm())
 
@@ -181,12 +198,14 @@ def unsubscribe(token: str):
 
 
 @bp.get("/organisations/<slug>")
+@cached_for_visitors
 def organisation_detail(slug: str):
     organisation = listing.get_organisation(slug)
     if organisation is None:
         abort(404)
     now = utcnow()
     sessions = listing.upcoming_sessions(now=now, viewer=_viewer(), host=organisation)
+    _changes_at(sessions)
     return render_template(
         "public/organisation.html",
         organisation=organisation,
@@ -196,6 +215,7 @@ def organisation_detail(slug: str):
 
 
 @bp.get("/sessions/<int:session_id>")
+@cached_for_visitors
 def session_detail(session_id: int):
     return _render_session(_visible_session_or_404(session_id), _registration_form())
 

@@ -1,0 +1,197 @@
+"""Rendered public pages for anonymous visitors, kept while the data behind them is unchanged.
+
+The programme, format, organisation and session pages look the same for every anonymous
+visitor in one language, except for the form's CSRF token. So the first rendering is kept
+per process (path, language, host) and later visitors get a copy with their own token.
+
+A kept page is dropped
+- when the site's data fingerprint changes (one aggregate query over sessions, formats,
+  organisations, registrations and contingents, read again at most every
+  `PAGE_RECHECK_SECONDS`, default 2): a registration or an organiser's edit in another
+  process shows within that time, and at once in the process that made it, which drops its
+  pages after every commit that wrote anything;
+- when a moment the page depends on passes (a session starts or ends, registration opens
+  or closes): views name those moments with `valid_until`;
+- after `MAX_AGE` seconds in any case.
+
+Signed-in visitors, pages with a message to show (flash), pages asked for with a query
+string (`?lang=` sets a cookie; the API keeps its filters in the key instead) and anything
+but a 200 are rendered fresh every time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import wraps
+
+from flask import Flask, current_app, g, has_app_context, make_response, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import event, func, select
+
+from eventsapp.database import db, utcnow
+from eventsapp.models import Contingent, Format, Organisation, Registration, Session
+from eventsapp.urls import base_host
+
+MAX_AGE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Page:
+    body: str
+    token: str | None  # the CSRF token rendered into the body, replaced for each visitor
+    headers: list[tuple[str, str]]  # as the view set them (no cookies)
+    expires: datetime
+
+
+def fingerprint() -> tuple:
+    """One row that changes whenever anything a public page shows is written."""
+
+    def aggregate(*columns):
+        return select(*columns).scalar_subquery()
+
+    return tuple(
+        db.session.execute(
+            select(
+                aggregate(func.count(Session.id)),
+                aggregate(func.max(Session.updated_at)),
+                aggregate(func.count(Format.id)),
+                aggregate(func.max(Format.updated_at)),
+                aggregate(func.count(Organisation.id)),
+                aggregate(func.max(Organisation.updated_at)),
+                aggregate(func.count(Registration.id)),
+                aggregate(func.max(Registration.updated_at)),
+                aggregate(func.count(Contingent.id)),
+                aggregate(func.sum(Contingent.seats)),
+                aggregate(func.max(Contingent.release_at)),
+            )
+        ).one()
+    )
+
+
+class PageCache:
+    def __init__(self, max_entries: int = 256) -> None:
+        self._pages: dict[tuple, Page] = {}
+        self._lock = threading.Lock()
+        self._fingerprint: tuple | None = None
+        self._checked_at = float("-inf")
+        self.max_entries = max_entries
+
+    def _check(self) -> None:
+        now = time.monotonic()
+        if now - self._checked_at < current_app.config["PAGE_RECHECK_SECONDS"]:
+            return
+        current = fingerprint()
+        with self._lock:
+            if current != self._fingerprint:
+                self._pages.clear()
+                self._fingerprint = current
+            self._checked_at = now
+
+    def get(self, key: tuple) -> Page | None:
+        self._check()
+        page = self._pages.get(key)
+        if page is not None and utcnow() >= page.expires:
+            return None
+        return page
+
+    def put(self, key: tuple, page: Page) -> None:
+        with self._lock:
+            if key not in self._pages and len(self._pages) >= self.max_entries:
+                self._pages.pop(next(iter(self._pages)))
+            self._pages[key] = page
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pages.clear()
+            self._checked_at = float("-inf")
+
+
+def page_cache() -> PageCache:
+    return current_app.extensions["eventsapp.page_cache"]
+
+
+def valid_until(*moments: datetime | None) -> None:
+    """The page being rendered changes when the first of these future moments comes."""
+    now = utcnow()
+    later = [m for m in moments if m is not None and m > now]
+    if later:
+        g.page_valid_until = min([*later, g.get("page_valid_until", now + MAX_AGE)])
+
+
+def _cacheable(with_query: bool) -> bool:
+    return (
+        request.method == "GET"
+        and (with_query or not request.query_string)
+        and "_flashes" not in session
+        and not current_user.is_authenticated
+    )
+
+
+def cached_for_visitors(view: Callable | None = None, *, with_query: bool = False):
+    """Serve the view's page from the cache to anonymous visitors (see the module).
+
+    `with_query`: the query string is part of the key (the API's filters) instead of
+    turning the cache off (the pages' `?lang=`, which also sets a cookie).
+    """
+    if view is None:
+        return lambda view: cached_for_visitors(view, with_query=with_query)
+
+    @wraps(view)
+    def wrapper(**kwargs):
+        if not _cacheable(with_query):
+            return view(**kwargs)
+        cache = page_cache()
+        key = (request.full_path, str(get_locale()), base_host())
+        page = cache.get(key)
+        if page is not None:
+            body = page.body
+            if page.token is not None:
+                body = body.replace(page.token, generate_csrf())
+            response = current_app.response_class(body, headers=page.headers)
+            return response.make_conditional(request) if "ETag" in response.headers else response
+        started = utcnow()
+        response = make_response(view(**kwargs))
+        if response.status_code == 200 and not response.direct_passthrough:
+            expires = min(started + MAX_AGE, g.get("page_valid_until", started + MAX_AGE))
+            token = g.get(current_app.config["WTF_CSRF_FIELD_NAME"])
+            headers = [
+                (name, value)
+                for name, value in response.headers
+                if name.lower() not in ("set-cookie", "content-length")
+            ]
+            cache.put(key, Page(response.get_data(as_text=True), token, headers, expires))
+        return response
+
+    return wrapper
+
+
+def _wrote(db_session, flush_context) -> None:
+    db_session.info["eventsapp.wrote"] = True
+
+
+def _committed(db_session) -> None:
+    if db_session.info.pop("eventsapp.wrote", False) and has_app_context():
+        cache = current_app.extensions.get("eventsapp.page_cache")
+        if cache is not None:
+            cache.clear()
+
+
+def _rolled_back(db_session) -> None:
+    db_session.info.pop("eventsapp.wrote", None)
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["eventsapp.page_cache"] = PageCache()
+    for name, listener in (
+        ("after_flush", _wrote),
+        ("after_commit", _committed),
+        ("after_rollback", _rolled_back),
+    ):
+        if not event.contains(db.session, name, listener):
+            event.listen(db.session, name, listener)
