@@ -3,6 +3,7 @@
 local cookie = os.getenv("BENCH_COOKIE")
 local token = os.getenv("BENCH_TOKEN")
 local path = os.getenv("BENCH_PATH")
+local run = os.getenv("BENCH_RUN") or "0"  -- new for every wrk run: no address repeats
 local counter = 0
 local created = 0
 
@@ -15,7 +16,7 @@ end
 function request()
   counter = counter + 1
   local body = "name=Load+Test&language=de&consent=y&csrf_token=" .. token ..
-    "&email=load" .. id .. "x" .. counter .. "x" .. math.random(1, 1000000000) .. "@example.org"
+    "&email=load" .. run .. "x" .. id .. "x" .. counter .. "x" .. math.random(1, 1000000000) .. "@example.org"
   return wrk.format("POST", path, {
     ["Content-Type"] = "application/x-www-form-urlencoded",
     ["Cookie"] = cookie,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -67,9 +70,25 @@ class UTCDateTime(TypeDecorator[datetime]):
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+_reading: ContextVar[bool] = ContextVar("eventsapp_reading", default=False)
+
+
+@contextmanager
+def reading() -> Iterator[None]:
+    """Transactions begun inside only read: on SQLite they take no write lock (the worker
+    rendering mail while the web processes register people). End them before leaving."""
+    token = _reading.set(True)
+    try:
+        yield
+    finally:
+        _reading.reset(token)
+
+
 def _wants_write_lock() -> bool:
     # Requests that change data, and everything outside a request (CLI, worker, tests of
     # services), take SQLite's write lock when their transaction begins.
+    if _reading.get():
+        return False
     return not has_request_context() or request.method not in SAFE_METHODS
 
 

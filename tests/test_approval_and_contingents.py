@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from eventsapp.database import db, utcnow
+from eventsapp.mail.delivery import render_deferred
 from eventsapp.models import (
     Contingent,
     OrganisationKind,
@@ -49,6 +50,7 @@ def test_approve_confirms_and_reject_frees_the_seat_for_the_waitlist(ctx):
         f"registration:{second.id}:rejected",
         f"registration:{third.id}:promoted",
     } <= keys()
+    render_deferred(now=now, limit=50)  # as the worker does before sending
     promoted_mail = db.session.execute(
         select(OutboxMessage).where(OutboxMessage.dedupe_key == f"registration:{third.id}:promoted")
     ).scalar_one()

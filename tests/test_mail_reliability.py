@@ -287,9 +287,9 @@ def _link_context() -> dict:
     session = make_session()
     registration = rules.register_for_session(session, applicant("ctx"), now=utcnow())
     db.session.flush()
-    from eventsapp.mail.notifications import _context
+    from eventsapp.mail.notifications import mail_context
 
-    return _context(registration)
+    return mail_context(registration)
 
 
 def test_registration_mails_carry_calendar_invitations(mail_app, smtp_server):
@@ -298,6 +298,7 @@ def test_registration_mails_carry_calendar_invitations(mail_app, smtp_server):
         holder = rules.register_for_session(session, applicant("holder"), now=utcnow())
         rules.register_for_session(session, applicant("waiting"), now=utcnow())
         db.session.commit()
+        _drain(utcnow())  # the worker sends the confirmation before the session moves
         scheduling.reschedule_session(
             session,
             local_start=(session.local_start + timedelta(hours=1)).replace(tzinfo=None),

@@ -393,7 +393,10 @@ def test_format_texts_in_other_languages_fall_back_to_german(app, office):
         session = db.session.get(Session, office["session"])
         rules.register_for_session(session, applicant("tr", language="tr"), now=utcnow())
         db.session.commit()
+        from eventsapp.mail.delivery import render_deferred
         from eventsapp.models import OutboxMessage
+
+        render_deferred(now=utcnow(), limit=10)  # as the worker does before sending
 
         mail = db.session.execute(select(OutboxMessage)).scalar_one()
         assert "Polise Bakış" in mail.subject

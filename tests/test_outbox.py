@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from eventsapp.database import db, utcnow
-from eventsapp.mail.delivery import claim_due, deliver_due
+from eventsapp.mail.delivery import claim_due, deliver_due, render_deferred
 from eventsapp.models import OutboxMessage, OutboxStatus
 from eventsapp.services import registrations as rules
 from eventsapp.services.tokens import manage_token
@@ -94,6 +94,7 @@ def test_a_crashed_workers_claim_is_taken_over_after_the_lease(mail_app, smtp_se
         rules.register_for_session(make_session(), applicant(1), now=utcnow())
         db.session.commit()
         now = utcnow()
+        render_deferred(now=now, limit=10)
         claimed = claim_due(now=now, limit=10)  # this worker then dies without sending
         assert len(claimed) == 1
         assert deliver_due(now=now).sent == 0  # still leased

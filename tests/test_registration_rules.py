@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from eventsapp.database import db, utcnow
+from eventsapp.mail.delivery import render_deferred
 from eventsapp.models import OutboxMessage, Registration, RegistrationStatus, SessionStatus
 from eventsapp.services import registrations as rules
 from eventsapp.services.emails import normalise_email
@@ -47,9 +48,33 @@ def test_each_registration_queues_its_mail_in_the_same_transaction(ctx):
         f"registration:{second.id}:received",
     ]
     mails = db.session.execute(select(OutboxMessage).order_by(OutboxMessage.id)).scalars().all()
+    # Queued unrendered (the request spends no time on templates) ...
+    assert [m.deferred_template for m in mails] == [
+        "registration_confirmed",
+        "registration_waitlisted",
+    ]
+    assert [m.subject for m in mails] == ["", ""]
+    # ... and rendered by the worker before it claims them for sending.
+    assert render_deferred(now=utcnow(), limit=50) == 2
+    db.session.expire_all()
+    assert [m.deferred_template for m in mails] == [None, None]
     assert mails[0].subject.startswith("Anmeldung bestätigt")
     assert mails[1].subject.startswith("Warteliste")
     assert manage_token(first) in mails[0].body_text
+    assert "BEGIN:VCALENDAR" in mails[0].ics and "METHOD:REQUEST" in mails[0].ics
+    assert mails[1].ics is None
+
+
+def test_a_mail_whose_registration_is_gone_becomes_a_dead_letter(ctx):
+    session = make_session()
+    registration = rules.register_for_session(session, applicant(1), now=utcnow())
+    db.session.commit()
+    db.session.delete(registration)
+    db.session.commit()
+    assert render_deferred(now=utcnow(), limit=50) == 1
+    mail = db.session.execute(select(OutboxMessage)).scalar_one()
+    assert mail.status == "dead" and "no longer exists" in mail.last_error
+    assert mail.deferred_template == "registration_confirmed"  # a retry renders, not sends ""
 
 
 def test_rolled_back_registration_leaves_no_mail(ctx):

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from eventsapp.database import db, utcnow
+from eventsapp.mail.delivery import render_deferred
 from eventsapp.models import OutboxMessage, Publication, Session, SessionStatus
 from eventsapp.services import registrations as rules
 from eventsapp.services import scheduling
@@ -227,6 +228,7 @@ def test_cancelling_a_session_keeps_it_visible_and_mails_everyone_active(ctx):
         f"registration:{holder.id}:session-cancelled",
         f"registration:{waiting.id}:session-cancelled",
     } <= keys
+    render_deferred(now=now, limit=50)  # as the worker does before sending
     mail = db.session.execute(
         select(OutboxMessage).where(
             OutboxMessage.dedupe_key == f"registration:{holder.id}:session-cancelled"

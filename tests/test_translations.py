@@ -100,13 +100,15 @@ def test_mail_is_written_in_the_recipients_language(ctx, language):
     from sqlalchemy import select
 
     from eventsapp.database import db, utcnow
+    from eventsapp.mail.delivery import render_deferred
     from eventsapp.models import OutboxMessage
     from eventsapp.services import registrations as rules
     from tests.factories import applicant, make_session
 
     session = make_session()
     rules.register_for_session(session, applicant(1, language=language), now=utcnow())
-    db.session.flush()
+    db.session.commit()
+    render_deferred(now=utcnow(), limit=10)  # as the worker does before sending
     mail = db.session.execute(select(OutboxMessage)).scalar_one()
     title = session.format.title
     with force_locale(language):

@@ -21,14 +21,16 @@ from flask import current_app
 from flask_mail import Connection
 from sqlalchemy import func, or_, select, update
 
-from eventsapp.database import db
+from eventsapp.database import db, reading
 from eventsapp.extensions import mail as flask_mail
-from eventsapp.mail import mime
+from eventsapp.mail import mime, notifications
 from eventsapp.mail.mime import Outgoing
 from eventsapp.models import OutboxMessage, OutboxStatus
 from eventsapp.services.emails import EmailNotValidError, normalise_email
 
 log = logging.getLogger(__name__)
+
+_OUTBOX = OutboxMessage.__table__
 
 
 @dataclass
@@ -68,6 +70,68 @@ class SMTPTransport:
         self.connection.host.sendmail(self.envelope_from, [recipient], data)
 
 
+def render_deferred(*, now: datetime, limit: int) -> int:
+    """Render due registration mails that were queued unrendered; returns how many.
+
+    The rendering reads in a transaction of its own that takes no write lock (SQLite), so
+    web processes keep registering meanwhile; one short write stores the results. Two
+    workers may render the same row at once: the first write wins, the second finds the row
+    rendered already and changes nothing.
+    """
+    due = (
+        select(
+            OutboxMessage.id,
+            OutboxMessage.deferred_template,
+            OutboxMessage.registration_id,
+            OutboxMessage.language,
+            OutboxMessage.ics_method,
+            OutboxMessage.attempts,
+        )
+        .where(
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.deferred_template.is_not(None),
+            OutboxMessage.next_attempt_at <= now,
+        )
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+    )
+    results: dict[int, dict] = {}
+    with reading():
+        for row in db.session.execute(due).all():
+            try:
+                rendered = notifications.render(
+                    row.deferred_template, row.registration_id, row.language, row.ics_method
+                )
+            except notifications.RegistrationGone as error:
+                # Nothing to send any more; kept (still deferred) among the dead letters.
+                results[row.id] = {"status": OutboxStatus.DEAD, "last_error": str(error)}
+            except Exception as error:  # a broken template must not stop the other mail
+                log.exception("mail %s could not be rendered", row.id)
+                attempts = row.attempts + 1
+                results[row.id] = {"attempts": attempts, "last_error": _error_text(error)}
+                if attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+                    results[row.id]["status"] = OutboxStatus.DEAD
+                else:
+                    results[row.id]["next_attempt_at"] = now + retry_delay(attempts)
+            else:
+                results[row.id] = {
+                    "subject": rendered.subject,
+                    "body_text": rendered.body_text,
+                    "body_html": rendered.body_html,
+                    "ics": rendered.ics,
+                    "deferred_template": None,
+                }
+        db.session.rollback()  # end the reading transaction before writing
+    for mail_id, values in results.items():
+        db.session.execute(
+            update(_OUTBOX)
+            .where(_OUTBOX.c.id == mail_id, _OUTBOX.c.deferred_template.is_not(None))
+            .values(**values)
+        )
+    db.session.commit()
+    return len(results)
+
+
 def claim_due(*, now: datetime, limit: int) -> list[Outgoing]:
     """Claim up to `limit` due rows for this worker and commit the claim."""
     lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
@@ -76,7 +140,8 @@ def claim_due(*, now: datetime, limit: int) -> list[Outgoing]:
         .where(
             or_(
                 (OutboxMessage.status == OutboxStatus.PENDING)
-                & (OutboxMessage.next_attempt_at <= now),
+                & (OutboxMessage.next_attempt_at <= now)
+                & OutboxMessage.deferred_template.is_(None),
                 (OutboxMessage.status == OutboxStatus.SENDING) & (OutboxMessage.lease_until < now),
             )
         )
@@ -145,9 +210,6 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311 - not a secret
 
 
-_OUTBOX = OutboxMessage.__table__
-
-
 def _record(mail_id: int, **values: object) -> None:
     # A plain table UPDATE: the worker holds no ORM rows that would need synchronising.
     db.session.execute(
@@ -208,7 +270,9 @@ def _send_batch(
 def deliver_due(*, now: datetime, limit: int | None = None) -> DeliveryReport:
     """Send one batch of due mail over one connection and record each outcome."""
     report = DeliveryReport()
-    mails = claim_due(now=now, limit=limit or current_app.config["OUTBOX_BATCH_SIZE"])
+    limit = limit or current_app.config["OUTBOX_BATCH_SIZE"]
+    render_deferred(now=now, limit=limit)
+    mails = claim_due(now=now, limit=limit)
     if not mails:
         return report
     if not current_app.config.get("MAIL_SERVER"):

@@ -1,19 +1,57 @@
-"""The mails a registration change causes, each queued once per event (dedupe key)."""
+"""The mails a registration change causes, each queued once per event (dedupe key).
+
+They are queued as deferred rows (template and registration) in the transaction of the
+change, and rendered by the worker just before sending (`render`): the request that takes a
+seat does not spend its time, or the seat lock's, on templates. What a mail shows is then
+the state at sending time, a few seconds later at most; the template (confirmed, waitlisted,
+cancelled …) is fixed when the change happens.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
+from flask import render_template
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-from eventsapp.mail.outbox import enqueue_mail
+from eventsapp.database import db
+from eventsapp.mail.outbox import enqueue_deferred
 from eventsapp.models import Registration, RegistrationStatus
 from eventsapp.services import invitations
 from eventsapp.services.tokens import manage_token
 from eventsapp.urls import external_url
 
+SUBJECTS = {
+    "registration_confirmed": _l("Anmeldung bestätigt: %(title)s"),
+    "registration_pending": _l("Anmeldung eingegangen: %(title)s"),
+    "registration_waitlisted": _l("Warteliste: %(title)s"),
+    "registration_promoted": _l("Ein Platz ist frei geworden: %(title)s"),
+    "registration_promoted_pending": _l("Ein Platz ist frei geworden: %(title)s"),
+    "registration_cancelled": _l("Abmeldung bestätigt: %(title)s"),
+    "registration_link": _l("Ihr Link zur Anmeldung: %(title)s"),
+    "registration_rejected": _l("Ihre Anmeldung: %(title)s"),
+    "registration_reminder": _l("Erinnerung: %(title)s"),
+    "session_cancelled": _l("Abgesagt: %(title)s"),
+    "session_changed": _l("Geänderter Termin: %(title)s"),
+}
 
-def _context(registration: Registration) -> dict:
+
+class RegistrationGone(LookupError):
+    """The registration a deferred mail was about no longer exists."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    body_text: str
+    body_html: str
+    ics: str | None
+
+
+def mail_context(registration: Registration) -> dict:
+    """What the registration mail templates are rendered with."""
     session = registration.session
     return {
         "registration": registration,
@@ -23,30 +61,41 @@ def _context(registration: Registration) -> dict:
     }
 
 
+def render(template: str, registration_id: int | None, language: str, ics_method: str | None):
+    """Subject, bodies and invitation of a deferred registration mail, in `language`."""
+    registration = db.session.get(Registration, registration_id) if registration_id else None
+    if registration is None:
+        raise RegistrationGone(f"registration {registration_id} no longer exists")
+    context = mail_context(registration)
+    title = registration.session.format.text("title", language)
+    with force_locale(language):
+        subject = str(SUBJECTS[template]) % {"title": title}
+        body_text = render_template(f"mail/{template}.txt", **context)
+        body_html = render_template(f"mail/{template}.html", subject=subject, **context)
+    ics = invitations.invitation(registration, ics_method) if ics_method else None
+    return Rendered(subject, body_text, body_html, ics)
+
+
 def _queue(
     registration: Registration,
     event: str,
     template: str,
-    subject,
     now: datetime,
     invite: str | None = None,
+    *,
+    new_key: bool = False,
 ) -> None:
     """Queue one mail; `invite` (REQUEST or CANCEL) attaches the calendar entry."""
-    enqueue_mail(
+    enqueue_deferred(
         dedupe_key=f"registration:{registration.id}:{event}",
         recipient=registration.email,
         language=registration.language,
         template=template,
-        subject=subject,
-        context=_context(registration),
+        registration_id=registration.id,
         now=now,
-        ics=invitations.invitation(registration, invite) if invite else None,
         ics_method=invite,
+        new_key=new_key,
     )
-
-
-def _title(registration: Registration) -> str:
-    return registration.session.format.text("title", registration.language)
 
 
 def _invite_if_confirmed(registration: Registration) -> str | None:
@@ -54,63 +103,52 @@ def _invite_if_confirmed(registration: Registration) -> str | None:
 
 
 def registration_received(registration: Registration, *, now: datetime) -> None:
-    """Confirmation, pending approval or waitlist mail, by the status the applicant got."""
-    title = _title(registration)
+    """Confirmation, pending approval or waitlist mail, by the status the applicant got.
+    Called for a registration created in this transaction (so its mail cannot exist yet)."""
     if registration.status == RegistrationStatus.WAITLISTED:
-        subject = _l("Warteliste: %(title)s", title=title)
         template = "registration_waitlisted"
     elif registration.status == RegistrationStatus.PENDING:
-        subject = _l("Anmeldung eingegangen: %(title)s", title=title)
         template = "registration_pending"
     else:
-        subject = _l("Anmeldung bestätigt: %(title)s", title=title)
         template = "registration_confirmed"
-    _queue(registration, "received", template, subject, now, _invite_if_confirmed(registration))
+    invite = _invite_if_confirmed(registration)
+    _queue(registration, "received", template, now, invite, new_key=True)
 
 
 def registration_promoted(registration: Registration, *, now: datetime) -> None:
-    title = _title(registration)
-    subject = _l("Ein Platz ist frei geworden: %(title)s", title=title)
     template = "registration_promoted"
     if registration.status == RegistrationStatus.PENDING:
         template = "registration_promoted_pending"
-    _queue(registration, "promoted", template, subject, now, _invite_if_confirmed(registration))
+    _queue(registration, "promoted", template, now, _invite_if_confirmed(registration))
 
 
 def registration_cancelled(registration: Registration, *, now: datetime) -> None:
-    subject = _l("Abmeldung bestätigt: %(title)s", title=_title(registration))
-    _queue(registration, "cancelled", "registration_cancelled", subject, now, invitations.CANCEL)
+    _queue(registration, "cancelled", "registration_cancelled", now, invitations.CANCEL)
 
 
 def manage_link(registration: Registration, *, now: datetime) -> None:
-    subject = _l("Ihr Link zur Anmeldung: %(title)s", title=_title(registration))
-    _queue(registration, f"link:{now:%Y%m%d%H}", "registration_link", subject, now)
+    _queue(registration, f"link:{now:%Y%m%d%H}", "registration_link", now)
 
 
 def registration_approved(registration: Registration, *, now: datetime) -> None:
-    subject = _l("Anmeldung bestätigt: %(title)s", title=_title(registration))
-    _queue(registration, "approved", "registration_confirmed", subject, now, invitations.REQUEST)
+    _queue(registration, "approved", "registration_confirmed", now, invitations.REQUEST)
 
 
 def registration_rejected(registration: Registration, *, now: datetime) -> None:
-    subject = _l("Ihre Anmeldung: %(title)s", title=_title(registration))
-    _queue(registration, "rejected", "registration_rejected", subject, now, invitations.CANCEL)
+    _queue(registration, "rejected", "registration_rejected", now, invitations.CANCEL)
 
 
 def session_cancelled(registration: Registration, *, now: datetime) -> None:
-    subject = _l("Abgesagt: %(title)s", title=_title(registration))
-    _queue(registration, "session-cancelled", "session_cancelled", subject, now, invitations.CANCEL)
+    _queue(registration, "session-cancelled", "session_cancelled", now, invitations.CANCEL)
 
 
 def session_changed(registration: Registration, *, now: datetime) -> None:
     """Time or place changed; one mail per change (the session's sequence number)."""
     session = registration.session
-    subject = _l("Geänderter Termin: %(title)s", title=_title(registration))
     _queue(
         registration,
         f"session-changed:{session.sequence}",
         "session_changed",
-        subject,
         now,
         _invite_if_confirmed(registration),
     )
@@ -119,6 +157,5 @@ def session_changed(registration: Registration, *, now: datetime) -> None:
 def reminder(registration: Registration, minutes: int, *, now: datetime) -> None:
     """A reminder before the session, once per offset and start time."""
     session = registration.session
-    subject = _l("Erinnerung: %(title)s", title=_title(registration))
     event = f"reminder:{minutes}:{session.starts_at:%Y%m%dT%H%M}"
-    _queue(registration, event, "registration_reminder", subject, now)
+    _queue(registration, event, "registration_reminder", now)

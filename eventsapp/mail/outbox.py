@@ -1,4 +1,4 @@
-"""Queueing mail: render it in the recipient's language and add an outbox row."""
+"""Queueing mail: an outbox row, rendered in the recipient's language now or by the worker."""
 
 from __future__ import annotations
 
@@ -35,10 +35,7 @@ def enqueue_mail(
     with `lazy_gettext`, so that it is translated here, in the recipient's language.
     Nothing is committed: the row lands with the caller's transaction or not at all.
     """
-    exists = db.session.execute(
-        select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
-    ).first()
-    if exists:
+    if _exists(dedupe_key):
         return None
     with force_locale(language):
         subject = str(subject)
@@ -58,6 +55,58 @@ def enqueue_mail(
         created_at=now,
         next_attempt_at=now,
     )
+    return _insert(message)
+
+
+def enqueue_deferred(
+    *,
+    dedupe_key: str,
+    recipient: str,
+    language: str,
+    template: str,
+    registration_id: int,
+    now: datetime,
+    ics_method: str | None = None,
+    new_key: bool = False,
+) -> OutboxMessage | None:
+    """Queue a registration mail that the worker renders just before sending.
+
+    Rendering (two templates and an invitation) is most of what queueing a mail costs; left
+    to the worker, it stays out of the request and out of the seat lock. `new_key`: the key
+    names a registration created in this very transaction, so no copy can exist yet.
+    """
+    if not new_key and _exists(dedupe_key):
+        return None
+    message = OutboxMessage(
+        recipient=recipient,
+        language=language,
+        subject="",
+        body_text="",
+        dedupe_key=dedupe_key,
+        ics_method=ics_method,
+        deferred_template=template,
+        registration_id=registration_id,
+        extra_headers="",
+        message_id=make_msgid(idstring="eventsapp", domain=base_host()),
+        created_at=now,
+        next_attempt_at=now,
+    )
+    if new_key:
+        db.session.add(message)
+        return message
+    return _insert(message)
+
+
+def _exists(dedupe_key: str) -> bool:
+    return (
+        db.session.execute(
+            select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
+        ).first()
+        is not None
+    )
+
+
+def _insert(message: OutboxMessage) -> OutboxMessage | None:
     try:
         with db.session.begin_nested():
             db.session.add(message)

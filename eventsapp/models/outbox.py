@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, Index, String, Text
+from sqlalchemy import Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from eventsapp.database import UTCDateTime, db, utcnow
@@ -32,6 +32,13 @@ class OutboxMessage(db.Model):
     body_html: Mapped[str | None] = mapped_column(Text)
     ics: Mapped[str | None] = mapped_column(Text)
     ics_method: Mapped[str | None] = mapped_column(String(20))
+    # Registration mails are rendered by the worker shortly before sending, not in the request
+    # that queues them (eventsapp/mail/notifications.py): until then subject and bodies are
+    # empty and the row names its template and registration.
+    deferred_template: Mapped[str | None] = mapped_column(String(60))
+    registration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("registrations.id", ondelete="SET NULL")
+    )
     # Extra headers as "Name: value" lines (List-Unsubscribe and List-Unsubscribe-Post).
     extra_headers: Mapped[str] = mapped_column(Text, default="")
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # bodies removed

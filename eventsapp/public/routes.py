@@ -252,8 +252,9 @@ def register(session_id: int):
         db.session.rollback()
         flash(_("Für diesen Termin ist keine Anmeldung mehr möglich."), "error")
         return _render_session(session, form, 409)
-    db.session.commit()
-    return redirect(url_for("public.registration", token=manage_token(registration)), 303)
+    manage_url = url_for("public.registration", token=manage_token(registration))
+    db.session.commit()  # (the address first: after the commit it would cost a reload)
+    return redirect(manage_url, 303)
 
 
 @bp.get("/registrations/<token>")

@@ -21,6 +21,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from icalendar import Calendar, vText
 from sqlalchemy import Select, func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
@@ -422,6 +424,25 @@ def personal_feed_for(email: str, *, now: datetime) -> PersonalFeed:
         if feed is None:
             raise
     return feed
+
+
+def ensure_personal_feed(email: str, *, now: datetime) -> None:
+    """Create the person's feed row unless it exists: one statement, no race to lose
+    (INSERT … ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike)."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    nonce = new_nonce()
+    db.session.execute(
+        insert(PersonalFeed)
+        .values(
+            email=email,
+            token_nonce=nonce,
+            token_hash=hash_token(derive_token(FEED_TOKEN, nonce)),
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["email"])
+    )
 
 
 def find_personal_feed_by_email(email: str) -> PersonalFeed | None:

@@ -25,7 +25,7 @@ from eventsapp.models import (
     SessionStatus,
     User,
 )
-from eventsapp.services.feeds import personal_feed_for
+from eventsapp.services.feeds import ensure_personal_feed
 from eventsapp.services.tokens import REGISTRATION, derive_token, hash_token, new_nonce
 
 
@@ -102,6 +102,7 @@ class SeatLedger:
     capacity: int
     taken: int
     quotas: dict[int, _Quota] = field(default_factory=dict)  # by organisation id
+    waiting: int = 0  # on the waitlist
 
     @property
     def reserved(self) -> int:
@@ -148,18 +149,24 @@ def registration_open(session: Session, *, now: datetime) -> bool:
 
 
 def seat_ledger(session: Session, *, now: datetime) -> SeatLedger:
-    taken = db.session.execute(
-        select(Registration.contingent_id, func.count())
-        .where(Registration.session_id == session.id, Registration.status.in_(SEAT_HOLDING))
-        .group_by(Registration.contingent_id)
+    rows = db.session.execute(
+        select(Registration.status, Registration.contingent_id, func.count())
+        .where(Registration.session_id == session.id, Registration.status.in_(ACTIVE))
+        .group_by(Registration.status, Registration.contingent_id)
     ).all()
-    used = {contingent_id: count for contingent_id, count in taken}
+    used: dict[int | None, int] = {}
+    waiting = 0
+    for status, contingent_id, count in rows:
+        if status in SEAT_HOLDING:
+            used[contingent_id] = used.get(contingent_id, 0) + count
+        else:
+            waiting += count
     quotas = {
         c.organisation_id: _Quota(c.id, c.organisation_id, c.seats, used.get(c.id, 0))
         for c in _contingents([session.id])
         if not c.is_released(now)
     }
-    return SeatLedger(session.capacity, sum(used.values()), quotas)
+    return SeatLedger(session.capacity, sum(used.values()), quotas, waiting)
 
 
 def _contingents(session_ids: list[int]) -> list[Contingent]:
@@ -287,8 +294,9 @@ def register_for_session(
     if existing is not None:
         raise AlreadyRegistered(existing)
 
-    fill_free_seats(session, now=now)  # nobody may jump a waitlist left over from before
     ledger = seat_ledger(session, now=now)
+    if ledger.waiting and fill_free_seats(session, now=now):
+        ledger = seat_ledger(session, now=now)  # nobody may jump a waitlist left from before
     contingent_id = None
     if ledger.left_for(applicant.partner_organisation_id) > 0:
         contingent_id = ledger.take(applicant.partner_organisation_id)
@@ -313,7 +321,7 @@ def register_for_session(
     )
     db.session.add(registration)
     db.session.flush()
-    personal_feed_for(applicant.email, now=now)
+    ensure_personal_feed(applicant.email, now=now)
     notifications.registration_received(registration, now=now)
     return registration
 
