@@ -84,6 +84,14 @@ def reading() -> Iterator[None]:
         _reading.reset(token)
 
 
+def finish_reading() -> None:
+    """End a transaction begun inside `reading()` before writing: on SQLite the writes must
+    begin a new one, which takes the write lock. On PostgreSQL the transaction goes on (its
+    row locks are taken where they are needed), so no round trip is spent."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.rollback()
+
+
 def _wants_write_lock() -> bool:
     # Requests that change data, and everything outside a request (CLI, worker, tests of
     # services), take SQLite's write lock when their transaction begins.

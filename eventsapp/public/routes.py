@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from eventsapp.database import db, utcnow
+from eventsapp.database import db, finish_reading, reading, utcnow
 from eventsapp.extensions import csrf
 from eventsapp.forms import ActionForm
 from eventsapp.mail.delivery import outbox_health
@@ -229,15 +229,20 @@ def _form_status(form) -> int:
 @form_limits("REGISTER")
 @csrf.exempt  # checked by the form itself, so an expired token keeps what was typed
 def register(session_id: int):
-    session = _visible_session_or_404(session_id)
-    form = RegistrationForm()
-    if form.is_robot():
-        return redirect(url_for("public.session_detail", session_id=session.id), 303)
-    if not form.validate_on_submit():
-        return _render_session(session, form, _form_status(form))
+    # Checking the form only reads, so on SQLite it takes no write lock: another
+    # registration may hold the lock meanwhile. The seat is taken under the lock below.
+    with reading():
+        session = _visible_session_or_404(session_id)
+        form = RegistrationForm()
+        if form.is_robot():
+            return redirect(url_for("public.session_detail", session_id=session.id), 303)
+        if not form.validate_on_submit():
+            return _render_session(session, form, _form_status(form))
+        applicant = _applicant(form)
+    finish_reading()  # register_for_session takes the lock
     now = utcnow()
     try:
-        registration = rules.register_for_session(session, _applicant(form), now=now)
+        registration = rules.register_for_session(session, applicant, now=now)
     except rules.AlreadyRegistered as error:
         rules.resend_manage_link(error.registration, now=now)
         db.session.commit()

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
+from sqlalchemy.orm import joinedload
 
 from eventsapp.database import db
 from eventsapp.mail import notifications
@@ -134,7 +135,8 @@ def lock_session(session_id: int) -> Session:
     stmt = (
         select(Session)
         .where(Session.id == session_id)
-        .with_for_update()
+        .options(joinedload(Session.format, innerjoin=True))  # the rules ask for it anyway
+        .with_for_update(of=Session)
         .execution_options(populate_existing=True)
     )
     return db.session.execute(stmt).scalar_one()
@@ -284,7 +286,9 @@ def register_for_session(
     Queues the matching mail. Raises RegistrationClosed, or AlreadyRegistered when the email
     already has an active registration for this session (no second row is written).
     """
-    session = lock_session(session.id)
+    # The id from the identity map: the caller may have ended its reading transaction, and
+    # loading the expired instance again first would be one query too many.
+    session = lock_session(inspect(session).identity[0])
     if by_organiser:
         if session.status != SessionStatus.PUBLISHED or now >= session.ends_at:
             raise RegistrationClosed("session not open for additions")
