@@ -26,8 +26,8 @@ def _viewer():
     return current_user if current_user.is_authenticated else None
 
 
-def _visible_session_or_404(session_id: int) -> Session:
-    session = listing.get_visible_session(session_id, _viewer())
+def _visible_session_or_404(session_id: int, *, related: bool = True) -> Session:
+    session = listing.get_visible_session(session_id, _viewer(), related=related)
     if session is None:
         abort(404)
     return session
@@ -232,7 +232,7 @@ def register(session_id: int):
     # Checking the form only reads, so on SQLite it takes no write lock: another
     # registration may hold the lock meanwhile. The seat is taken under the lock below.
     with reading():
-        session = _visible_session_or_404(session_id)
+        session = _visible_session_or_404(session_id, related=False)
         form = RegistrationForm()
         if form.is_robot():
             return redirect(url_for("public.session_detail", session_id=session.id), 303)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import case, func, inspect, select
 from sqlalchemy.orm import joinedload
 
 from eventsapp.database import db
@@ -104,6 +104,7 @@ class SeatLedger:
     taken: int
     quotas: dict[int, _Quota] = field(default_factory=dict)  # by organisation id
     waiting: int = 0  # on the waitlist
+    holders_of_email: int = 0  # active registrations of the address asked about
 
     @property
     def reserved(self) -> int:
@@ -150,15 +151,25 @@ def registration_open(session: Session, *, now: datetime) -> bool:
     return now < session.registration_deadline
 
 
-def seat_ledger(session: Session, *, now: datetime) -> SeatLedger:
+def seat_ledger(session: Session, *, now: datetime, email: str | None = None) -> SeatLedger:
+    """The session's seats; with `email`, also whether that address holds an active
+    registration already (`ledger.holders_of_email`), in the same query."""
+    same_email = Registration.email == (email or "")
     rows = db.session.execute(
-        select(Registration.status, Registration.contingent_id, func.count())
+        select(
+            Registration.status,
+            Registration.contingent_id,
+            func.count(),
+            func.sum(case((same_email, 1), else_=0)),
+        )
         .where(Registration.session_id == session.id, Registration.status.in_(ACTIVE))
         .group_by(Registration.status, Registration.contingent_id)
     ).all()
     used: dict[int | None, int] = {}
     waiting = 0
-    for status, contingent_id, count in rows:
+    holders_of_email = 0
+    for status, contingent_id, count, mine in rows:
+        holders_of_email += mine or 0
         if status in SEAT_HOLDING:
             used[contingent_id] = used.get(contingent_id, 0) + count
         else:
@@ -168,7 +179,7 @@ def seat_ledger(session: Session, *, now: datetime) -> SeatLedger:
         for c in _contingents([session.id])
         if not c.is_released(now)
     }
-    return SeatLedger(session.capacity, sum(used.values()), quotas, waiting)
+    return SeatLedger(session.capacity, sum(used.values()), quotas, waiting, holders_of_email)
 
 
 def _contingents(session_ids: list[int]) -> list[Contingent]:
@@ -294,11 +305,9 @@ def register_for_session(
             raise RegistrationClosed("session not open for additions")
     elif not registration_open(session, now=now):
         raise RegistrationClosed("registration closed")
-    existing = find_active_registration(session, applicant.email)
-    if existing is not None:
-        raise AlreadyRegistered(existing)
-
-    ledger = seat_ledger(session, now=now)
+    ledger = seat_ledger(session, now=now, email=applicant.email)
+    if ledger.holders_of_email:
+        raise AlreadyRegistered(find_active_registration(session, applicant.email))
     if ledger.waiting and fill_free_seats(session, now=now):
         ledger = seat_ledger(session, now=now)  # nobody may jump a waitlist left from before
     contingent_id = None
