@@ -85,7 +85,10 @@ def measure(label: str, database: str, tmp: Path) -> list[tuple[str, object]]:
             rows.append((name, wrk(base + path, seconds=5)))
         cookie, token = browser_session(base, session_id)
         os.environ.update(
-            BENCH_COOKIE=cookie, BENCH_TOKEN=token, BENCH_PATH=f"/sessions/{session_id}/register"
+            BENCH_COOKIE=cookie,
+            BENCH_TOKEN=token,
+            BENCH_PATH=f"/sessions/{session_id}/register",
+            BENCH_RUN=uuid.uuid4().hex[:8],  # addresses never repeat across runs
         )
         script = str(ROOT / "benchmarks" / "register.lua")
         rows.append(("registration POST", wrk(base + "/", seconds=5, script=script)))
