@@ -1,9 +1,10 @@
 """Page and form throughput under gunicorn, against a bare Flask "hello" served the same way.
 
-For SQLite and (when it answers) PostgreSQL: 2 sync gunicorn workers, wrk -t2 -c16 for 5 s
-after a warm-up, on the home page, a session page, the registration POST (a new person each
-request, CSRF token and cookie included; rate limits switched off explicitly) and
-/api/v1/sessions. Prints requests/s, p50/p99 and the ratio to hello.
+For SQLite and (when it answers) PostgreSQL: 2 sync gunicorn workers, wrk -t2 -c16, the
+median of three 5-second runs after a warm-up, on the home page, a session page, the
+registration POST (a new person each request, CSRF token and cookie included; rate limits
+switched off explicitly) and /api/v1/sessions. Prints requests/s, p50/p99 and the ratio to
+hello.
 
 Run with `make bench-load`, or `.venv/bin/python -m benchmarks.load`. Prints; asserts nothing.
 """
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from benchmarks._serve import ROOT, gunicorn, wrk
+from benchmarks._serve import ROOT, gunicorn, median_wrk, wrk
 from eventsapp import create_app
 from eventsapp.database import db
 from eventsapp.services.demo import load_demo_data
@@ -74,7 +75,7 @@ def measure(label: str, database: str, tmp: Path) -> list[tuple[str, object]]:
     rows = []
     with gunicorn("benchmarks.hello_app:app", env) as base:
         wrk(base + "/", seconds=2)
-        rows.append(("bare Flask hello", wrk(base + "/", seconds=5)))
+        rows.append(("bare Flask hello", median_wrk(base + "/")))
     with gunicorn("wsgi:app", env) as base:
         for name, path in (
             ("home page", "/"),
@@ -82,16 +83,16 @@ def measure(label: str, database: str, tmp: Path) -> list[tuple[str, object]]:
             ("/api/v1/sessions", "/api/v1/sessions"),
         ):
             wrk(base + path, seconds=2)
-            rows.append((name, wrk(base + path, seconds=5)))
+            rows.append((name, median_wrk(base + path)))
         cookie, token = browser_session(base, session_id)
         os.environ.update(
             BENCH_COOKIE=cookie,
             BENCH_TOKEN=token,
             BENCH_PATH=f"/sessions/{session_id}/register",
-            BENCH_RUN=uuid.uuid4().hex[:8],  # addresses never repeat across runs
         )
         script = str(ROOT / "benchmarks" / "register.lua")
-        rows.append(("registration POST", wrk(base + "/", seconds=5, script=script)))
+        wrk(base + "/", seconds=2, script=script)
+        rows.append(("registration POST", median_wrk(base + "/", script=script)))
     return [(f"{label}: {name}", result) for name, result in rows]
 
 
@@ -117,7 +118,7 @@ def main() -> None:
                 connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
             engine.dispose()
 
-    print("gunicorn, 2 sync workers; wrk -t2 -c16 -d5s")
+    print("gunicorn, 2 sync workers; wrk -t2 -c16, median of three 5 s runs")
     print(f"  {'':<44}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'vs hello':>9}{'non-2xx/3xx':>12}")
     hello = None
     for label, result in results:

@@ -3,7 +3,7 @@
 local cookie = os.getenv("BENCH_COOKIE")
 local token = os.getenv("BENCH_TOKEN")
 local path = os.getenv("BENCH_PATH")
-local run = os.getenv("BENCH_RUN") or "0"  -- new for every wrk run: no address repeats
+local run = os.time()  -- runs are seconds apart: no address repeats across runs
 local counter = 0
 local created = 0
 

@@ -40,8 +40,14 @@ class Registration(db.Model):
             sqlite_where=_ACTIVE_ONLY,
             postgresql_where=_ACTIVE_ONLY,
         ),
+        # Seat counts read this index alone (grouped by status and contingent, in index
+        # order), and see from it whether an address is registered already.
         Index(
-            "ix_registrations_session_id_status_created_at", "session_id", "status", "created_at"
+            "ix_registrations_session_status_contingent_email",
+            "session_id",
+            "status",
+            "contingent_id",
+            "email",
         ),
     )
 
