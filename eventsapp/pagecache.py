@@ -2,7 +2,8 @@
 
 The programme, format, organisation and session pages look the same for every anonymous
 visitor in one language, except for the form's CSRF token. So the first rendering is kept
-per process (path, language, host) and later visitors get a copy with their own token.
+per process (path, language) and later visitors get a copy with their own token. Links in
+pages are relative or built from EVENTSAPP_BASE_URL, never from the request's Host.
 
 A kept page is dropped
 - when the site's data fingerprint changes (one aggregate query over sessions, formats,
@@ -12,11 +13,13 @@ A kept page is dropped
   pages after every commit that wrote anything;
 - when a moment the page depends on passes (a session starts or ends, registration opens
   or closes): views name those moments with `valid_until`;
-- after `MAX_AGE` seconds in any case.
+- after `MAX_AGE` (30 s) in any case: this bounds what the fingerprint cannot see (a
+  contingent's release time passing on a list page; an update whose `updated_at` is older
+  than the newest one when two transactions commit out of order).
 
 Signed-in visitors, pages with a message to show (flash), pages asked for with a query
-string (`?lang=` sets a cookie; the API keeps its filters in the key instead) and anything
-but a 200 are rendered fresh every time.
+string (the API keeps its filters in the key instead) and anything but a 200 are rendered
+fresh every time.
 """
 
 from __future__ import annotations
@@ -36,9 +39,8 @@ from sqlalchemy import event, func, select
 
 from eventsapp.database import db, utcnow
 from eventsapp.models import Contingent, Format, Organisation, Registration, Session
-from eventsapp.urls import base_host
 
-MAX_AGE = timedelta(seconds=60)
+MAX_AGE = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -124,30 +126,33 @@ def valid_until(*moments: datetime | None) -> None:
         g.page_valid_until = min([*later, g.get("page_valid_until", now + MAX_AGE)])
 
 
-def _cacheable(with_query: bool) -> bool:
+def _cacheable(query: tuple[str, ...]) -> bool:
     return (
         request.method == "GET"
-        and (with_query or not request.query_string)
+        and (query or not request.query_string)
         and "_flashes" not in session
         and not current_user.is_authenticated
     )
 
 
-def cached_for_visitors(view: Callable | None = None, *, with_query: bool = False):
+def cached_for_visitors(view: Callable | None = None, *, query: tuple[str, ...] = ()):
     """Serve the view's page from the cache to anonymous visitors (see the module).
 
-    `with_query`: the query string is part of the key (the API's filters) instead of
-    turning the cache off (the pages' `?lang=`, which also sets a cookie).
+    `query`: the parameters the view reads (the API's filters); they become part of the key
+    and others are ignored, so made-up parameters cannot crowd real pages out of the cache.
+    Without it any query string turns the cache off (pages repeat their parameters in the
+    language links, and `?lang=` sets a cookie).
     """
     if view is None:
-        return lambda view: cached_for_visitors(view, with_query=with_query)
+        return lambda view: cached_for_visitors(view, query=query)
 
     @wraps(view)
     def wrapper(**kwargs):
-        if not _cacheable(with_query):
+        if not _cacheable(query):
             return view(**kwargs)
         cache = page_cache()
-        key = (request.full_path, str(get_locale()), base_host())
+        arguments = tuple((name, tuple(request.args.getlist(name))) for name in query)
+        key = (request.path, arguments, str(get_locale()))
         page = cache.get(key)
         if page is not None:
             body = page.body

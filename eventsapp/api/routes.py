@@ -32,7 +32,7 @@ def _day(name: str) -> date | None:
 
 
 @bp.get("/sessions")
-@cached_for_visitors(with_query=True)
+@cached_for_visitors(query=("format", "organisation", "from", "to"))
 def sessions():
     """GET /api/v1/sessions?format=SLUG&organisation=SLUG&from=YYYY-MM-DD&to=YYYY-MM-DD"""
     now = utcnow()

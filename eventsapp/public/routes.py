@@ -59,6 +59,7 @@ def _changes_at(sessions: list[Session]) -> None:
 def _render_session(session: Session, form: RegistrationForm, status: int = 200):
     now = utcnow()
     _changes_at([session])
+    valid_until(*(c.release_at for c in session.contingents))  # reserved seats turn public
     partner_id = _partner_organisation_id()
     counts = rules.seat_counts(session, now=now)
     own_left = rules.seat_ledger(session, now=now).left_for(partner_id) if partner_id else None
