@@ -54,7 +54,7 @@ def outbox_send() -> None:
         report = deliver_due(now=utcnow())
         sent += report.sent
         failed += report.failed + report.dead
-        if report.sent + report.failed + report.dead == 0:
+        if report.sent + report.failed + report.dead + report.rendered == 0:
             break  # failed rows wait for their next attempt, so this loop always ends
     click.echo(f"outbox: {sent} sent, {failed} failed{_where()}")
 

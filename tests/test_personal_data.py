@@ -100,6 +100,9 @@ def test_export_and_erasure_through_the_emailed_link(app, client):
     assert data["account"]["name"] == "Ayşe Demir"
     assert data["calendar_feed"] is not None
     assert len(data["mails"]) >= 2
+    # The registration mail is not rendered yet (no worker ran), yet its subject is shown.
+    assert any(m["subject"].startswith("Anmeldung bestätigt: ") for m in data["mails"])
+    assert all(m["subject"] for m in data["mails"])
 
     response = client.post(link + "/erase", data={"csrf_token": csrf_token(client, link)})
     assert response.status_code == 200

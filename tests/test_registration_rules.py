@@ -221,3 +221,29 @@ def test_manage_token_is_not_stored_and_finds_the_registration(ctx):
 
 def test_email_normalisation_ignores_case_and_spaces():
     assert normalise_email("  Ayse.Demir@Example.DE ") == "ayse.demir@example.de"
+
+
+def test_a_database_error_while_rendering_costs_no_attempt(ctx, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from eventsapp.mail import notifications
+
+    session = make_session()
+    for n in (1, 2):
+        rules.register_for_session(session, applicant(n), now=utcnow())
+    db.session.commit()
+    real_render, calls = notifications.render, []
+
+    def flaky(*args):
+        calls.append(args)
+        if len(calls) == 2:
+            raise OperationalError("SELECT …", {}, Exception("server closed the connection"))
+        return real_render(*args)
+
+    monkeypatch.setattr(notifications, "render", flaky)
+    assert render_deferred(now=utcnow(), limit=50) == 1  # the first; the second waits
+    first, second = db.session.execute(select(OutboxMessage).order_by(OutboxMessage.id)).scalars()
+    assert first.deferred_template is None and first.subject.startswith("Anmeldung bestätigt")
+    assert second.deferred_template is not None and second.attempts == 0
+    assert second.status == "pending"
+    assert render_deferred(now=utcnow(), limit=50) == 1  # the next pass renders it

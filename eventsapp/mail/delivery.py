@@ -20,6 +20,7 @@ from typing import Protocol
 from flask import current_app
 from flask_mail import Connection
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from eventsapp.database import db, reading
 from eventsapp.extensions import mail as flask_mail
@@ -35,6 +36,7 @@ _OUTBOX = OutboxMessage.__table__
 
 @dataclass
 class DeliveryReport:
+    rendered: int = 0  # deferred mails rendered (or found undeliverable) in this pass
     sent: int = 0
     failed: int = 0
     dead: int = 0
@@ -97,11 +99,22 @@ def render_deferred(*, now: datetime, limit: int) -> int:
     )
     results: dict[int, dict] = {}
     with reading():
-        for row in db.session.execute(due).all():
+        try:
+            rows = db.session.execute(due).all()
+        except SQLAlchemyError:
+            db.session.rollback()
+            raise
+        for row in rows:
             try:
                 rendered = notifications.render(
                     row.deferred_template, row.registration_id, row.language, row.ics_method
                 )
+            except SQLAlchemyError:
+                # The database, not the mail: keep what is rendered, leave the rest (and
+                # their attempts) for the next pass. On PostgreSQL the transaction is void.
+                log.exception("rendering mail %s: database error; next pass", row.id)
+                db.session.rollback()
+                break
             except notifications.RegistrationGone as error:
                 # Nothing to send any more; kept (still deferred) among the dead letters.
                 results[row.id] = {"status": OutboxStatus.DEAD, "last_error": str(error)}
@@ -121,7 +134,7 @@ def render_deferred(*, now: datetime, limit: int) -> int:
                     "ics": rendered.ics,
                     "deferred_template": None,
                 }
-        db.session.rollback()  # end the reading transaction before writing
+        db.session.commit()  # ends the reading transaction (and keeps any caller's writes)
     for mail_id, values in results.items():
         db.session.execute(
             update(_OUTBOX)
@@ -271,7 +284,7 @@ def deliver_due(*, now: datetime, limit: int | None = None) -> DeliveryReport:
     """Send one batch of due mail over one connection and record each outcome."""
     report = DeliveryReport()
     limit = limit or current_app.config["OUTBOX_BATCH_SIZE"]
-    render_deferred(now=now, limit=limit)
+    report.rendered = render_deferred(now=now, limit=limit)
     mails = claim_due(now=now, limit=limit)
     if not mails:
         return report

@@ -72,8 +72,15 @@ def render(template: str, registration_id: int | None, language: str, ics_method
         subject = str(SUBJECTS[template]) % {"title": title}
         body_text = render_template(f"mail/{template}.txt", **context)
         body_html = render_template(f"mail/{template}.html", subject=subject, **context)
-    ics = invitations.invitation(registration, ics_method) if ics_method else None
+        ics = invitations.invitation(registration, ics_method) if ics_method else None
     return Rendered(subject, body_text, body_html, ics)
+
+
+def pending_subject(template: str, registration: Registration | None, language: str) -> str:
+    """The subject a mail not rendered yet will have (for the person's data export)."""
+    title = registration.session.format.text("title", language) if registration else ""
+    with force_locale(language):
+        return str(SUBJECTS[template]) % {"title": title}
 
 
 def _queue(

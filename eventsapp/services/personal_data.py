@@ -17,6 +17,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, or_, select, update
 
 from eventsapp.database import db
+from eventsapp.mail import notifications
 from eventsapp.mail.outbox import enqueue_mail
 from eventsapp.models import (
     ACTIVE,
@@ -69,6 +70,16 @@ def send_data_link(email: str, language: str, *, now: datetime) -> None:
         },
         now=now,
     )
+
+
+def _subject(mail: OutboxMessage) -> str:
+    """A registration mail the worker has not rendered yet has no subject stored."""
+    if mail.subject or not mail.deferred_template:
+        return mail.subject
+    registration = (
+        db.session.get(Registration, mail.registration_id) if mail.registration_id else None
+    )
+    return notifications.pending_subject(mail.deferred_template, registration, mail.language)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -144,7 +155,7 @@ def export(email: str) -> dict[str, Any]:
         "calendar_feed": None if feed is None else {"created_at": _iso(feed.created_at)},
         "mails": [
             {
-                "subject": m.subject,
+                "subject": _subject(m),
                 "status": m.status.value,
                 "created_at": _iso(m.created_at),
                 "sent_at": _iso(m.sent_at),
