@@ -26,8 +26,8 @@ def _viewer():
     return current_user if current_user.is_authenticated else None
 
 
-def _visible_session_or_404(session_id: int, *, related: bool = True) -> Session:
-    session = listing.get_visible_session(session_id, _viewer(), related=related)
+def _visible_session_or_404(session_id: int) -> Session:
+    session = listing.get_visible_session(session_id, _viewer())
     if session is None:
         abort(404)
     return session
@@ -232,18 +232,20 @@ def _form_status(form) -> int:
 def register(session_id: int):
     # Checking the form only reads, so on SQLite it takes no write lock: another
     # registration may hold the lock meanwhile. The seat is taken under the lock below.
+    # The session itself is loaded only under the lock, or to show the form again.
     with reading():
-        session = _visible_session_or_404(session_id, related=False)
+        if not listing.is_visible_session(session_id, _viewer()):
+            abort(404)
         form = RegistrationForm()
         if form.is_robot():
-            return redirect(url_for("public.session_detail", session_id=session.id), 303)
+            return redirect(url_for("public.session_detail", session_id=session_id), 303)
         if not form.validate_on_submit():
-            return _render_session(session, form, _form_status(form))
+            return _render_session(_visible_session_or_404(session_id), form, _form_status(form))
         applicant = _applicant(form)
     finish_reading()  # register_for_session takes the lock
     now = utcnow()
     try:
-        registration = rules.register_for_session(session, applicant, now=now)
+        registration = rules.register_for_session(session_id, applicant, now=now)
     except rules.AlreadyRegistered as error:
         rules.resend_manage_link(error.registration, now=now)
         db.session.commit()
@@ -253,11 +255,11 @@ def register(session_id: int):
                 "Wir haben Ihnen den Link zu Ihrer Anmeldung noch einmal geschickt."
             )
         )
-        return _render_session(session, form, 409)
+        return _render_session(_visible_session_or_404(session_id), form, 409)
     except rules.RegistrationClosed:
         db.session.rollback()
         flash(_("Für diesen Termin ist keine Anmeldung mehr möglich."), "error")
-        return _render_session(session, form, 409)
+        return _render_session(_visible_session_or_404(session_id), form, 409)
     manage_url = url_for("public.registration", token=manage_token(registration))
     db.session.commit()  # (the address first: after the commit it would cost a reload)
     return redirect(manage_url, 303)

@@ -295,9 +295,11 @@ def _seat_status(session: Session) -> RegistrationStatus:
 
 
 def register_for_session(
-    session: Session, applicant: Applicant, *, now: datetime, by_organiser: bool = False
+    session: Session | int, applicant: Applicant, *, now: datetime, by_organiser: bool = False
 ) -> Registration:
     """Give the applicant a seat if one is free to them, else a place on the waitlist.
+
+    `session` may be given by id: it is loaded under the lock either way.
 
     Holds a lock on the session until the caller commits, so two people can never take the
     same last seat. Partner members use their organisation's contingent first. Organisers
@@ -305,9 +307,9 @@ def register_for_session(
     Queues the matching mail. Raises RegistrationClosed, or AlreadyRegistered when the email
     already has an active registration for this session (no second row is written).
     """
-    # The id from the identity map: the caller may have ended its reading transaction, and
+    # An instance's id from the identity map: the caller may have ended its transaction, and
     # loading the expired instance again first would be one query too many.
-    session = lock_session(inspect(session).identity[0])
+    session = lock_session(session if isinstance(session, int) else inspect(session).identity[0])
     if by_organiser:
         if session.status != SessionStatus.PUBLISHED or now >= session.ends_at:
             raise RegistrationClosed("session not open for additions")

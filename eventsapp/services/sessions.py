@@ -24,15 +24,13 @@ def visible_visibilities(viewer: User | None) -> tuple[Visibility, ...]:
     return (Visibility.PUBLIC,)
 
 
-def _visible_sessions(viewer: User | None, *, related: bool = True) -> Select:
-    stmt = (
+def _visible_sessions(viewer: User | None) -> Select:
+    return (
         select(Session)
         .join(Session.format)
         .where(Format.visibility.in_(visible_visibilities(viewer)))
+        .options(joinedload(Session.format), joinedload(Session.host_organisation))
     )
-    if related:
-        stmt = stmt.options(joinedload(Session.format), joinedload(Session.host_organisation))
-    return stmt
 
 
 def upcoming_sessions(
@@ -74,14 +72,24 @@ def get_organisation(slug: str) -> Organisation | None:
     ).scalar_one_or_none()
 
 
-def get_visible_session(
-    session_id: int, viewer: User | None = None, *, related: bool = True
-) -> Session | None:
-    """A session the viewer may open: published or cancelled, never a draft.
-    `related=False`: format and host are loaded only if asked for (a form post that mostly
-    needs no more than to know the session is there)."""
+def is_visible_session(session_id: int, viewer: User | None = None) -> bool:
+    """Whether the viewer may open the session, without loading it (for form posts)."""
+    found = db.session.execute(
+        select(Session.id)
+        .join(Session.format)
+        .where(
+            Session.id == session_id,
+            Session.status.in_(VISIBLE_STATUSES),
+            Format.visibility.in_(visible_visibilities(viewer)),
+        )
+    ).first()
+    return found is not None
+
+
+def get_visible_session(session_id: int, viewer: User | None = None) -> Session | None:
+    """A session the viewer may open: published or cancelled, never a draft."""
     return db.session.execute(
-        _visible_sessions(viewer, related=related).where(
+        _visible_sessions(viewer).where(
             Session.id == session_id, Session.status.in_(VISIBLE_STATUSES)
         )
     ).scalar_one_or_none()
