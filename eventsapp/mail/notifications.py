@@ -67,17 +67,16 @@ def render(template: str, registration_id: int | None, language: str, ics_method
     if registration is None:
         raise RegistrationGone(f"registration {registration_id} no longer exists")
     context = mail_context(registration)
-    title = registration.session.format.text("title", language)
+    subject = subject_of(template, registration, language)
     with force_locale(language):
-        subject = str(SUBJECTS[template]) % {"title": title}
         body_text = render_template(f"mail/{template}.txt", **context)
         body_html = render_template(f"mail/{template}.html", subject=subject, **context)
         ics = invitations.invitation(registration, ics_method) if ics_method else None
     return Rendered(subject, body_text, body_html, ics)
 
 
-def pending_subject(template: str, registration: Registration | None, language: str) -> str:
-    """The subject a mail not rendered yet will have (for the person's data export)."""
+def subject_of(template: str, registration: Registration | None, language: str) -> str:
+    """A registration mail's subject (also for mail not rendered yet, in data exports)."""
     title = registration.session.format.text("title", language) if registration else ""
     with force_locale(language):
         return str(SUBJECTS[template]) % {"title": title}

@@ -23,7 +23,6 @@ from icalendar import Calendar, vText
 from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
 from eventsapp.database import db
@@ -400,29 +399,12 @@ def feed_cache() -> FeedCache:
 
 
 def personal_feed_for(email: str, *, now: datetime) -> PersonalFeed:
-    """The person's feed row, created on first use.
-
-    Two registrations of one person for different sessions may run at once; the loser of
-    the insert race takes the winner's row (a savepoint keeps its own transaction alive).
-    """
+    """The person's feed row, created on first use (also when two registrations of one
+    person race to create it: see `ensure_personal_feed`)."""
     feed = find_personal_feed_by_email(email)
-    if feed is not None:
-        return feed
-    nonce = new_nonce()
-    feed = PersonalFeed(
-        email=email,
-        token_nonce=nonce,
-        token_hash=hash_token(derive_token(FEED_TOKEN, nonce)),
-        created_at=now,
-        updated_at=now,
-    )
-    try:
-        with db.session.begin_nested():
-            db.session.add(feed)
-    except IntegrityError:
+    if feed is None:
+        ensure_personal_feed(email, now=now)
         feed = find_personal_feed_by_email(email)
-        if feed is None:
-            raise
     return feed
 
 

@@ -79,7 +79,7 @@ def _subject(mail: OutboxMessage) -> str:
     registration = (
         db.session.get(Registration, mail.registration_id) if mail.registration_id else None
     )
-    return notifications.pending_subject(mail.deferred_template, registration, mail.language)
+    return notifications.subject_of(mail.deferred_template, registration, mail.language)
 
 
 def _iso(value: datetime | None) -> str | None:
