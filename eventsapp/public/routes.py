@@ -56,6 +56,14 @@ def _changes_at(sessions: list[Session]) -> None:
         )
 
 
+def _upcoming(**filters) -> tuple[list[Session], dict[int, rules.SeatCounts]]:
+    """The upcoming sessions the visitor may see (filtered by format or host), with seats."""
+    now = utcnow()
+    sessions = listing.upcoming_sessions(now=now, viewer=_viewer(), **filters)
+    _changes_at(sessions)
+    return sessions, rules.seat_counts_for(sessions, now=now)
+
+
 def _render_session(session: Session, form: RegistrationForm, status: int = 200):
     now = utcnow()
     _changes_at([session])
@@ -95,13 +103,9 @@ def _applicant(form: RegistrationForm) -> rules.Applicant:
 @bp.get("/")
 @cached_for_visitors
 def home():
-    now = utcnow()
-    sessions = listing.upcoming_sessions(now=now, viewer=_viewer())
-    _changes_at(sessions)
+    sessions, counts = _upcoming()
     return render_template(
-        "public/home.html",
-        groups=listing.group_by_format(sessions),
-        counts=rules.seat_counts_for(sessions, now=now),
+        "public/home.html", groups=listing.group_by_format(sessions), counts=counts
     )
 
 
@@ -113,14 +117,12 @@ def _visible_format_or_404(slug: str):
 
 
 def _render_format(format, subscribe_form: SubscribeForm, status: int = 200):
-    now = utcnow()
-    sessions = listing.upcoming_sessions(now=now, viewer=_viewer(), format=format)
-    _changes_at(sessions)
+    sessions, counts = _upcoming(format=format)
     return render_template(
         "public/format.html",
         format=format,
         sessions=sessions,
-        counts=rules.seat_counts_for(sessions, now=now),
+        counts=counts,
         subscribe_form=subscribe_form,
         consent_text=subscriptions.CONSENT_TEXT,
     ), status
@@ -204,14 +206,9 @@ def organisation_detail(slug: str):
     organisation = listing.get_organisation(slug)
     if organisation is None:
         abort(404)
-    now = utcnow()
-    sessions = listing.upcoming_sessions(now=now, viewer=_viewer(), host=organisation)
-    _changes_at(sessions)
+    sessions, counts = _upcoming(host=organisation)
     return render_template(
-        "public/organisation.html",
-        organisation=organisation,
-        sessions=sessions,
-        counts=rules.seat_counts_for(sessions, now=now),
+        "public/organisation.html", organisation=organisation, sessions=sessions, counts=counts
     )
 
 
