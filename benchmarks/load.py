@@ -45,7 +45,8 @@ def seed(database: str, tmp: Path) -> int:
         session = (
             db.session.execute(db.select(Session).order_by(Session.id.desc())).scalars().first()
         )
-        session.capacity = 10**6  # nobody ends up on a waitlist during the run
+        # The demo session keeps its own capacity (15 to 25 seats): the first registrations
+        # take the seats, the rest go on the waitlist, as in a rush for a popular date.
         session.starts_at = datetime.now(UTC) + timedelta(days=60)
         session.ends_at = session.starts_at + timedelta(hours=2)
         db.session.commit()

@@ -180,6 +180,12 @@ def _wrote(db_session, flush_context) -> None:
     db_session.info["eventsapp.wrote"] = True
 
 
+def _wrote_statement(orm_execute_state) -> None:
+    # INSERT/UPDATE/DELETE statements run through the session write without a flush.
+    if orm_execute_state.is_insert or orm_execute_state.is_update or orm_execute_state.is_delete:
+        orm_execute_state.session.info["eventsapp.wrote"] = True
+
+
 def _committed(db_session) -> None:
     if db_session.info.pop("eventsapp.wrote", False) and has_app_context():
         cache = current_app.extensions.get("eventsapp.page_cache")
@@ -195,6 +201,7 @@ def init_app(app: Flask) -> None:
     app.extensions["eventsapp.page_cache"] = PageCache()
     for name, listener in (
         ("after_flush", _wrote),
+        ("do_orm_execute", _wrote_statement),
         ("after_commit", _committed),
         ("after_rollback", _rolled_back),
     ):

@@ -191,6 +191,26 @@ def test_unknown_session_and_token_are_404(client, session_id):
     assert client.get("/sessions/abc").status_code == 404
 
 
+def test_valid_registrations_for_sessions_out_of_sight_are_404_and_write_nothing(app, client):
+    """A complete form with a good token, posted to a session the visitor cannot open."""
+    with app.app_context():
+        draft = make_session(status=SessionStatus.DRAFT)
+        partners_only = make_session(make_format(visibility=Visibility.PARTNERS))
+        open_session = make_session()
+        db.session.commit()
+        ids, open_id = (draft.id, partners_only.id, 999999), open_session.id
+    for session_id in ids:
+        data = form_data(client, session_id, token_from=open_id)
+        response = client.post(f"/sessions/{session_id}/register", data=data)
+        assert response.status_code == 404, session_id
+    assert written(app) == (0, 0)
+    response = client.post(
+        f"/sessions/{open_id}/register", data=form_data(client, open_id), follow_redirects=False
+    )
+    assert response.status_code == 303
+    assert written(app) == (1, 1)
+
+
 def test_drafts_are_invisible(app, client):
     with app.app_context():
         draft_id = make_session(status=SessionStatus.DRAFT).id

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask import render_template
 from flask_babel import force_locale
@@ -22,6 +23,9 @@ from eventsapp.models import Registration, RegistrationStatus
 from eventsapp.services import invitations
 from eventsapp.services.tokens import manage_token
 from eventsapp.urls import external_url
+
+if TYPE_CHECKING:
+    from eventsapp.services.registrations import Placement
 
 SUBJECTS = {
     "registration_confirmed": _l("Anmeldung bestätigt: %(title)s"),
@@ -83,7 +87,7 @@ def subject_of(template: str, registration: Registration | None, language: str) 
 
 
 def _queue(
-    registration: Registration,
+    registration: Registration | Placement,
     event: str,
     template: str,
     now: datetime,
@@ -104,11 +108,11 @@ def _queue(
     )
 
 
-def _invite_if_confirmed(registration: Registration) -> str | None:
+def _invite_if_confirmed(registration: Registration | Placement) -> str | None:
     return invitations.REQUEST if registration.status == RegistrationStatus.CONFIRMED else None
 
 
-def registration_received(registration: Registration, *, now: datetime) -> None:
+def registration_received(registration: Registration | Placement, *, now: datetime) -> None:
     """Confirmation, pending approval or waitlist mail, by the status the applicant got.
     Called for a registration created in this transaction (so its mail cannot exist yet)."""
     if registration.status == RegistrationStatus.WAITLISTED:

@@ -68,33 +68,37 @@ def enqueue_deferred(
     now: datetime,
     ics_method: str | None = None,
     new_key: bool = False,
-) -> OutboxMessage | None:
+) -> None:
     """Queue a registration mail that the worker renders just before sending.
 
     Rendering (two templates and an invitation) is most of what queueing a mail costs; left
     to the worker, it stays out of the request and out of the seat lock. `new_key`: the key
-    names a registration created in this very transaction, so no copy can exist yet.
+    names a registration created in this very transaction, so no copy can exist yet, and
+    the row is written at once, in one prepared statement.
     """
     if not new_key and _exists(dedupe_key):
-        return None
-    message = OutboxMessage(
-        recipient=recipient,
-        language=language,
-        subject="",
-        body_text="",
-        dedupe_key=dedupe_key,
-        ics_method=ics_method,
-        deferred_template=template,
-        registration_id=registration_id,
-        extra_headers="",
-        message_id=make_msgid(idstring="eventsapp", domain=base_host()),
-        created_at=now,
-        next_attempt_at=now,
-    )
+        return
+    values = {
+        "recipient": recipient,
+        "language": language,
+        "subject": "",
+        "body_text": "",
+        "dedupe_key": dedupe_key,
+        "ics_method": ics_method,
+        "deferred_template": template,
+        "registration_id": registration_id,
+        "extra_headers": "",
+        "message_id": make_msgid(idstring="eventsapp", domain=base_host()),
+        "created_at": now,
+        "next_attempt_at": now,
+    }
     if new_key:
-        db.session.add(message)
-        return message
-    return _insert(message)
+        db.session.execute(_INSERT_MESSAGE, values)
+    else:
+        _insert(OutboxMessage(**values))
+
+
+_INSERT_MESSAGE = OutboxMessage.__table__.insert()
 
 
 def _exists(dedupe_key: str) -> bool:

@@ -27,7 +27,12 @@ class Contingent(db.Model):
     organisation: Mapped[Organisation] = relationship()
 
     def is_released(self, now: datetime) -> bool:
-        return now >= self.release_at
+        return self.released(self.release_at, now)
+
+    @staticmethod
+    def released(release_at: datetime, now: datetime) -> bool:
+        """Unused seats turn public at `release_at`."""
+        return now >= release_at
 
     def __repr__(self) -> str:
         return f"<Contingent {self.seats} for org {self.organisation_id} on {self.session_id}>"

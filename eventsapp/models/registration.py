@@ -23,7 +23,10 @@ class RegistrationStatus(enum.StrEnum):
 SEAT_HOLDING = (RegistrationStatus.PENDING, RegistrationStatus.CONFIRMED)
 ACTIVE = (RegistrationStatus.PENDING, RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
 
-_ACTIVE_ONLY = text("status IN ('pending', 'confirmed', 'waitlisted')")
+# The predicate of the partial unique index below. A query finds that index only when it
+# states the predicate in these very words (values bound as parameters do not count).
+ACTIVE_ONLY = text("status IN ('pending', 'confirmed', 'waitlisted')")
+SEAT_HOLDING_ONLY = text("status IN ('pending', 'confirmed')")
 
 
 class Registration(db.Model):
@@ -37,8 +40,17 @@ class Registration(db.Model):
             "session_id",
             "email",
             unique=True,
-            sqlite_where=_ACTIVE_ONLY,
-            postgresql_where=_ACTIVE_ONLY,
+            sqlite_where=ACTIVE_ONLY,
+            postgresql_where=ACTIVE_ONLY,
+        ),
+        # The seats held, by contingent, read under the seat lock: as many entries as the
+        # session has seats, however long its waitlist.
+        Index(
+            "ix_registrations_seats_held",
+            "session_id",
+            "contingent_id",
+            sqlite_where=SEAT_HOLDING_ONLY,
+            postgresql_where=SEAT_HOLDING_ONLY,
         ),
         # Seat counts read this index alone (grouped by status and contingent, in index
         # order), and see from it whether an address is registered already.

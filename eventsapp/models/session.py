@@ -23,6 +23,11 @@ class SessionStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+def registration_deadline(starts_at: datetime, closes_at: datetime | None) -> datetime:
+    """Registration closes at the configured time, and never later than the start."""
+    return min(closes_at, starts_at) if closes_at else starts_at
+
+
 class Session(db.Model):
     """One dated occurrence of a format, with its own venue, host and capacity."""
 
@@ -84,9 +89,7 @@ class Session(db.Model):
 
     @property
     def registration_deadline(self) -> datetime:
-        """Registration closes at the configured time, and never later than the start."""
-        closes = self.registration_closes_at
-        return min(closes, self.starts_at) if closes else self.starts_at
+        return registration_deadline(self.starts_at, self.registration_closes_at)
 
     @property
     def language_codes(self) -> list[str]:

@@ -228,21 +228,24 @@ def _form_status(form) -> int:
 @csrf.exempt  # checked by the form itself, so an expired token keeps what was typed
 def register(session_id: int):
     # Checking the form only reads, so on SQLite it takes no write lock: another
-    # registration may hold the lock meanwhile. The seat is taken under the lock below.
-    # The session itself is loaded only under the lock, or to show the form again.
+    # registration may hold the lock meanwhile. Whether the visitor may see the session is
+    # checked under the lock, where the session is read anyway; the session is loaded as an
+    # object only to show the form again.
     with reading():
-        if not listing.is_visible_session(session_id, _viewer()):
-            abort(404)
         form = RegistrationForm()
         if form.is_robot():
             return redirect(url_for("public.session_detail", session_id=session_id), 303)
         if not form.validate_on_submit():
             return _render_session(_visible_session_or_404(session_id), form, _form_status(form))
         applicant = _applicant(form)
-    finish_reading()  # register_for_session takes the lock
+        audience = listing.visible_visibilities(_viewer())
+    finish_reading()  # take_place takes the lock
     now = utcnow()
     try:
-        registration = rules.register_for_session(session_id, applicant, now=now)
+        placement = rules.take_place(session_id, applicant, now=now, audience=audience)
+    except rules.NoSuchSession:
+        db.session.rollback()
+        abort(404)
     except rules.AlreadyRegistered as error:
         rules.resend_manage_link(error.registration, now=now)
         db.session.commit()
@@ -257,8 +260,8 @@ def register(session_id: int):
         db.session.rollback()
         flash(_("Für diesen Termin ist keine Anmeldung mehr möglich."), "error")
         return _render_session(_visible_session_or_404(session_id), form, 409)
-    manage_url = url_for("public.registration", token=manage_token(registration))
-    db.session.commit()  # (the address first: after the commit it would cost a reload)
+    manage_url = url_for("public.registration", token=manage_token(placement))
+    db.session.commit()
     return redirect(manage_url, 303)
 
 

@@ -410,21 +410,25 @@ def personal_feed_for(email: str, *, now: datetime) -> PersonalFeed:
 
 def ensure_personal_feed(email: str, *, now: datetime) -> None:
     """Create the person's feed row unless it exists: one statement, no race to lose
-    (INSERT … ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike)."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    (INSERT … ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike). Every registration
+    runs it, so the statement is built once per dialect."""
     nonce = new_nonce()
     db.session.execute(
-        insert(PersonalFeed)
-        .values(
-            email=email,
-            token_nonce=nonce,
-            token_hash=hash_token(derive_token(FEED_TOKEN, nonce)),
-            created_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["email"])
+        _INSERT_FEED[db.session.get_bind().dialect.name],
+        {
+            "email": email,
+            "token_nonce": nonce,
+            "token_hash": hash_token(derive_token(FEED_TOKEN, nonce)),
+            "created_at": now,
+            "updated_at": now,
+        },
     )
+
+
+_INSERT_FEED = {
+    name: insert(PersonalFeed.__table__).on_conflict_do_nothing(index_elements=["email"])
+    for name, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
+}
 
 
 def find_personal_feed_by_email(email: str) -> PersonalFeed | None:

@@ -11,7 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import case, func, inspect, select
+from sqlalchemy import (
+    bindparam,
+    exists,
+    func,
+    inspect,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import joinedload
 
 from eventsapp.database import db
@@ -20,13 +29,18 @@ from eventsapp.models import (
     ACTIVE,
     SEAT_HOLDING,
     Contingent,
+    Format,
     Registration,
     RegistrationStatus,
     Session,
     SessionStatus,
     User,
+    Visibility,
 )
+from eventsapp.models.registration import ACTIVE_ONLY, SEAT_HOLDING_ONLY
+from eventsapp.models.session import registration_deadline
 from eventsapp.services.feeds import ensure_personal_feed
+from eventsapp.services.sessions import VISIBLE_STATUSES
 from eventsapp.services.tokens import REGISTRATION, derive_token, hash_token, new_nonce
 
 
@@ -36,6 +50,10 @@ class RegistrationError(Exception):
 
 class RegistrationClosed(RegistrationError):
     pass
+
+
+class NoSuchSession(RegistrationError):
+    """The session does not exist, or the audience asked about may not see it."""
 
 
 class AlreadyRegistered(RegistrationError):
@@ -103,8 +121,8 @@ class SeatLedger:
     capacity: int
     taken: int
     quotas: dict[int, _Quota] = field(default_factory=dict)  # by organisation id
-    waiting: int = 0  # on the waitlist
-    holders_of_email: int = 0  # active registrations of the address asked about
+    waitlist: bool = False  # someone is on the waitlist
+    email_registered: bool = False  # the address asked about holds an active registration
 
     @property
     def reserved(self) -> int:
@@ -152,6 +170,33 @@ def registration_open(session: Session, *, now: datetime) -> bool:
     return now < session.registration_deadline
 
 
+# Built once: a registration runs this under the seat lock, where every microsecond spent
+# building a statement is one that all other registrations of the session wait. It reads
+# the seats held, by contingent (at most the capacity), and no more than one index entry
+# each for "anyone on the waitlist?" and "is this address registered already?", so its
+# cost does not grow with the waitlist.
+_SESSION = bindparam("session_id")
+_HELD, _WAITLIST, _MINE = "held", "waitlist", "mine"
+_SEATS = union_all(
+    select(literal_column(f"'{_HELD}'"), Registration.contingent_id, func.count())
+    .where(Registration.session_id == _SESSION, SEAT_HOLDING_ONLY)  # ix_registrations_seats_held
+    .group_by(Registration.contingent_id),
+    select(literal_column(f"'{_WAITLIST}'"), null(), literal_column("1")).where(
+        exists().where(
+            Registration.session_id == _SESSION,
+            Registration.status == RegistrationStatus.WAITLISTED,
+        )
+    ),
+    select(literal_column(f"'{_MINE}'"), null(), literal_column("1")).where(
+        exists().where(
+            Registration.session_id == _SESSION,
+            Registration.email == bindparam("email"),
+            ACTIVE_ONLY,  # so the lookup uses the partial unique index (session, email)
+        )
+    ),
+)
+
+
 def seat_ledger(
     session: Session,
     *,
@@ -160,34 +205,32 @@ def seat_ledger(
     contingents: list[Contingent] | None = None,
 ) -> SeatLedger:
     """The session's seats; with `email`, also whether that address holds an active
-    registration already (`ledger.holders_of_email`), in the same query. `contingents`:
+    registration already (`ledger.email_registered`), in the same query. `contingents`:
     the session's contingents when the caller has just loaded them (under the lock)."""
-    same_email = Registration.email == (email or "")
-    rows = db.session.execute(
-        select(
-            Registration.status,
-            Registration.contingent_id,
-            func.count(),
-            func.sum(case((same_email, 1), else_=0)),
-        )
-        .where(Registration.session_id == session.id, Registration.status.in_(ACTIVE))
-        .group_by(Registration.status, Registration.contingent_id)
-    ).all()
+    if contingents is None:
+        contingents = _contingents([session.id])
+    return _ledger(session.id, session.capacity, now=now, email=email, contingents=contingents)
+
+
+def _ledger(session_id: int, capacity: int, *, now, email, contingents) -> SeatLedger:
+    """`contingents`: Contingent rows, or anything with their id, organisation_id, seats
+    and release_at."""
+    rows = db.session.execute(_SEATS, {"session_id": session_id, "email": email or ""})
     used: dict[int | None, int] = {}
-    waiting = 0
-    holders_of_email = 0
-    for status, contingent_id, count, mine in rows:
-        holders_of_email += mine or 0
-        if status in SEAT_HOLDING:
-            used[contingent_id] = used.get(contingent_id, 0) + count
+    waitlist = email_registered = False
+    for kind, contingent_id, count in rows:
+        if kind == _HELD:
+            used[contingent_id] = count
+        elif kind == _WAITLIST:
+            waitlist = True
         else:
-            waiting += count
+            email_registered = True
     quotas = {
         c.organisation_id: _Quota(c.id, c.organisation_id, c.seats, used.get(c.id, 0))
-        for c in (_contingents([session.id]) if contingents is None else contingents)
-        if not c.is_released(now)
+        for c in contingents
+        if not Contingent.released(c.release_at, now)
     }
-    return SeatLedger(session.capacity, sum(used.values()), quotas, waiting, holders_of_email)
+    return SeatLedger(capacity, sum(used.values()), quotas, waitlist, email_registered)
 
 
 def _contingents(session_ids: list[int]) -> list[Contingent]:
@@ -238,11 +281,12 @@ def seat_counts_for(sessions: list[Session], *, now: datetime) -> dict[int, Seat
     }
 
 
-def find_active_registration(session: Session, email: str) -> Registration | None:
+def find_active_registration(session: Session | int, email: str) -> Registration | None:
+    session_id = session if isinstance(session, int) else session.id
     return db.session.execute(
         select(Registration)
-        .where(Registration.session_id == session.id, Registration.email == email)
-        .where(Registration.status.in_(ACTIVE))
+        .where(Registration.session_id == session_id, Registration.email == email)
+        .where(ACTIVE_ONLY)
     ).scalar_one_or_none()
 
 
@@ -288,65 +332,181 @@ def _partner_of(registration: Registration) -> int | None:
     return user.organisation_id if user is not None and user.is_partner else None
 
 
-def _seat_status(session: Session) -> RegistrationStatus:
-    if session.format.approval_required:
-        return RegistrationStatus.PENDING
-    return RegistrationStatus.CONFIRMED
+def _seat_status(approval_required: bool) -> RegistrationStatus:
+    return RegistrationStatus.PENDING if approval_required else RegistrationStatus.CONFIRMED
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A registration just written: what its request and its mail need of it."""
+
+    id: int
+    email: str
+    language: str
+    status: RegistrationStatus
+    token_nonce: str
+
+
+@dataclass(frozen=True)
+class _Terms:
+    """What decides a registration, read with the session's lock: one row per contingent."""
+
+    status: SessionStatus
+    capacity: int
+    starts_at: datetime
+    ends_at: datetime
+    registration_opens_at: datetime | None
+    registration_closes_at: datetime | None
+    approval_required: bool
+    visibility: Visibility
+    contingents: tuple
+
+    @property
+    def registration_deadline(self) -> datetime:
+        return registration_deadline(self.starts_at, self.registration_closes_at)
+
+
+_TERMS = (
+    select(
+        Session.status,
+        Session.capacity,
+        Session.starts_at,
+        Session.ends_at,
+        Session.registration_opens_at,
+        Session.registration_closes_at,
+        Format.approval_required,
+        Format.visibility,
+        Contingent.id,
+        Contingent.organisation_id,
+        Contingent.seats,
+        Contingent.release_at,
+    )
+    .join(Format, Format.id == Session.format_id)
+    .outerjoin(Contingent, Contingent.session_id == Session.id)
+    .where(Session.id == bindparam("session_id"))
+    .order_by(Contingent.id)
+    .with_for_update(of=Session.__table__)
+)
+
+_INSERT_REGISTRATION = Registration.__table__.insert()
+
+
+def _lock_terms(session_id: int) -> _Terms | None:
+    """Lock the session (as `lock_session` does) and read its terms, without the ORM."""
+    rows = db.session.execute(_TERMS, {"session_id": session_id}).all()
+    if not rows:
+        return None
+    first = rows[0]
+    contingents = tuple(_ContingentTerms(*row[8:]) for row in rows if row[8] is not None)
+    return _Terms(*first[:8], contingents=contingents)
+
+
+@dataclass(frozen=True)
+class _ContingentTerms:
+    id: int
+    organisation_id: int
+    seats: int
+    release_at: datetime
 
 
 def register_for_session(
     session: Session | int, applicant: Applicant, *, now: datetime, by_organiser: bool = False
 ) -> Registration:
-    """Give the applicant a seat if one is free to them, else a place on the waitlist.
+    """`take_place`, returning the registration itself."""
+    placement = take_place(
+        session if isinstance(session, int) else inspect(session).identity[0],
+        applicant,
+        now=now,
+        by_organiser=by_organiser,
+    )
+    return db.session.get(Registration, placement.id)
 
-    `session` may be given by id: it is loaded under the lock either way.
+
+def take_place(
+    session_id: int,
+    applicant: Applicant,
+    *,
+    now: datetime,
+    by_organiser: bool = False,
+    audience: tuple[Visibility, ...] | None = None,
+) -> Placement:
+    """Give the applicant a seat if one is free to them, else a place on the waitlist.
 
     Holds a lock on the session until the caller commits, so two people can never take the
     same last seat. Partner members use their organisation's contingent first. Organisers
     adding someone by hand may do so until the session ends; the capacity rules are the same.
-    Queues the matching mail. Raises RegistrationClosed, or AlreadyRegistered when the email
-    already has an active registration for this session (no second row is written).
+    Queues the matching mail.
+
+    Raises NoSuchSession (also when `audience`, the format visibilities the person may see,
+    is given and the session is a draft or not among them), RegistrationClosed, or
+    AlreadyRegistered when the email already has an active registration for this session
+    (no second row is written).
+
+    Every registration waits for the one before it on the lock, so the work done while it
+    is held is kept to a few prepared statements and no ORM objects.
     """
-    # An instance's id from the identity map: the caller may have ended its transaction, and
-    # loading the expired instance again first would be one query too many.
-    session = lock_session(session if isinstance(session, int) else inspect(session).identity[0])
+    nonce = new_nonce()
+    token_hash = hash_token(derive_token(REGISTRATION, nonce))
+    # Before the lock: on PostgreSQL the row is written while another registration of the
+    # session may still hold it. Two requests of one person wait for each other here, before
+    # either holds a session lock, so no deadlock can arise.
+    ensure_personal_feed(applicant.email, now=now)
+    terms = _lock_terms(session_id)
+    if terms is None:
+        raise NoSuchSession(session_id)
+    if audience is not None and (
+        terms.status not in VISIBLE_STATUSES or terms.visibility not in audience
+    ):
+        raise NoSuchSession(session_id)
     if by_organiser:
-        if session.status != SessionStatus.PUBLISHED or now >= session.ends_at:
+        if terms.status != SessionStatus.PUBLISHED or now >= terms.ends_at:
             raise RegistrationClosed("session not open for additions")
-    elif not registration_open(session, now=now):
+    elif not registration_open(terms, now=now):
         raise RegistrationClosed("registration closed")
-    ledger = seat_ledger(session, now=now, email=applicant.email, contingents=session.contingents)
-    if ledger.holders_of_email:
-        raise AlreadyRegistered(find_active_registration(session, applicant.email))
-    if ledger.waiting and fill_free_seats(session, now=now):
-        ledger = seat_ledger(session, now=now)  # nobody may jump a waitlist left from before
+    ledger = _ledger(
+        session_id, terms.capacity, now=now, email=applicant.email, contingents=terms.contingents
+    )
+    if ledger.email_registered:
+        raise AlreadyRegistered(find_active_registration(session_id, applicant.email))
+    # Seats and a waitlist at once, left from before: the waitlist goes first.
+    has_seats = ledger.public_left + ledger.reserved > 0
+    if ledger.waitlist and has_seats and fill_free_seats(lock_session(session_id), now=now):
+        ledger = _ledger(
+            session_id, terms.capacity, now=now, email=None, contingents=terms.contingents
+        )
     contingent_id = None
     if ledger.left_for(applicant.partner_organisation_id) > 0:
         contingent_id = ledger.take(applicant.partner_organisation_id)
-        status = _seat_status(session)
+        status = _seat_status(terms.approval_required)
     else:
         status = RegistrationStatus.WAITLISTED
-    nonce = new_nonce()
-    registration = Registration(
-        session=session,
-        name=applicant.name,
+    result = db.session.execute(
+        _INSERT_REGISTRATION,
+        {
+            "session_id": session_id,
+            "name": applicant.name,
+            "email": applicant.email,
+            "organisation_name": applicant.organisation_name,
+            "language": applicant.language,
+            "status": status,
+            "contingent_id": contingent_id,
+            "user_id": applicant.user_id,
+            "created_at": now,
+            "updated_at": now,
+            "consented_at": None if by_organiser else now,
+            "token_nonce": nonce,
+            "token_hash": token_hash,
+        },
+    )
+    placement = Placement(
+        id=result.inserted_primary_key[0],
         email=applicant.email,
-        organisation_name=applicant.organisation_name,
         language=applicant.language,
         status=status,
-        contingent_id=contingent_id,
-        user_id=applicant.user_id,
-        created_at=now,
-        updated_at=now,
-        consented_at=None if by_organiser else now,
         token_nonce=nonce,
-        token_hash=hash_token(derive_token(REGISTRATION, nonce)),
     )
-    db.session.add(registration)
-    db.session.flush()
-    ensure_personal_feed(applicant.email, now=now)
-    notifications.registration_received(registration, now=now)
-    return registration
+    notifications.registration_received(placement, now=now)
+    return placement
 
 
 def fill_free_seats(session: Session, *, now: datetime) -> list[Registration]:
@@ -369,7 +529,7 @@ def fill_free_seats(session: Session, *, now: datetime) -> list[Registration]:
         if ledger.left_for(organisation_id) <= 0:
             continue
         registration.contingent_id = ledger.take(organisation_id)
-        registration.status = _seat_status(session)
+        registration.status = _seat_status(session.format.approval_required)
         registration.updated_at = now
         notifications.registration_promoted(registration, now=now)
         promoted.append(registration)

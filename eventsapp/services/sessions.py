@@ -72,20 +72,6 @@ def get_organisation(slug: str) -> Organisation | None:
     ).scalar_one_or_none()
 
 
-def is_visible_session(session_id: int, viewer: User | None = None) -> bool:
-    """Whether the viewer may open the session, without loading it (for form posts)."""
-    found = db.session.execute(
-        select(Session.id)
-        .join(Session.format)
-        .where(
-            Session.id == session_id,
-            Session.status.in_(VISIBLE_STATUSES),
-            Format.visibility.in_(visible_visibilities(viewer)),
-        )
-    ).first()
-    return found is not None
-
-
 def get_visible_session(session_id: int, viewer: User | None = None) -> Session | None:
     """A session the viewer may open: published or cancelled, never a draft."""
     return db.session.execute(
