@@ -206,7 +206,7 @@ class WriterQueue:
                 if time.monotonic() > deadline:
                     return  # SQLite's busy timeout decides from here
                 time.sleep(pause)
-                pause = min(pause * 2, 0.0002)
+                pause = min(pause * 2, 0.001)
             else:
                 info["eventsapp.writer_held"] = True
                 return
