@@ -2,9 +2,11 @@
 
 For SQLite and (when it answers) PostgreSQL: 2 sync gunicorn workers, wrk -t2 -c16, the
 median of three 5-second runs after a warm-up, on the home page, a session page, the
-registration POST (a new person each request, CSRF token and cookie included; rate limits
-switched off explicitly) and /api/v1/sessions. Prints requests/s, p50/p99 and the ratio to
-hello.
+registration POST and /api/v1/sessions. Prints requests/s, p50/p99 and the ratio to hello.
+
+Every registration is a new person for one demo session with its own 15 to 25 seats, CSRF
+token and cookie included (rate limits switched off explicitly): the first few take the
+seats, the thousands after them go on the waitlist, as in a rush for a popular date.
 
 Run with `make bench-load`, or `.venv/bin/python -m benchmarks.load`. Prints; asserts nothing.
 """
