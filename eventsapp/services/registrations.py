@@ -1,7 +1,8 @@
 """Registration rules: seats, partner contingents, the waitlist, approval and cancellation.
 
-Every function that changes seats first locks the session row (`lock_session`), so the
-counts it reads cannot change before the caller commits. On PostgreSQL that is a row lock;
+Every function that changes seats first locks the session row (`lock_session`; `take_place`
+does it in the statement that reads the session's terms), so the counts it reads cannot
+change before the caller commits. On PostgreSQL that is a row lock;
 on SQLite the transaction already holds the database's write lock (BEGIN IMMEDIATE, see
 `eventsapp.database.configure_sqlite`), which `with_for_update()` leaves as it is.
 """
@@ -348,6 +349,14 @@ class Placement:
 
 
 @dataclass(frozen=True)
+class _ContingentTerms:
+    id: int
+    organisation_id: int
+    seats: int
+    release_at: datetime
+
+
+@dataclass(frozen=True)
 class _Terms:
     """What decides a registration, read with the session's lock: one row per contingent."""
 
@@ -359,7 +368,7 @@ class _Terms:
     registration_closes_at: datetime | None
     approval_required: bool
     visibility: Visibility
-    contingents: tuple
+    contingents: tuple[_ContingentTerms, ...]
 
     @property
     def registration_deadline(self) -> datetime:
@@ -384,7 +393,6 @@ _TERMS = (
     .join(Format, Format.id == Session.format_id)
     .outerjoin(Contingent, Contingent.session_id == Session.id)
     .where(Session.id == bindparam("session_id"))
-    .order_by(Contingent.id)
     .with_for_update(of=Session.__table__)
 )
 
@@ -399,14 +407,6 @@ def _lock_terms(session_id: int) -> _Terms | None:
     first = rows[0]
     contingents = tuple(_ContingentTerms(*row[8:]) for row in rows if row[8] is not None)
     return _Terms(*first[:8], contingents=contingents)
-
-
-@dataclass(frozen=True)
-class _ContingentTerms:
-    id: int
-    organisation_id: int
-    seats: int
-    release_at: datetime
 
 
 def register_for_session(
