@@ -200,3 +200,36 @@ def test_contingent_accounting_is_exact_under_concurrency(any_app):
         assert by.get((RegistrationStatus.WAITLISTED, False)) == 20
         contingent = db.session.execute(select(Contingent)).scalar_one()
         assert contingent.seats == 4
+
+
+def test_two_partners_one_contingent_released_and_a_waitlist(ctx):
+    """Two contingents on one session, one of them past its release time, and someone
+    already waiting: each partner keeps what is theirs, released seats are everyone's."""
+    now = utcnow()
+    session = make_session(capacity=5)
+    kept, released = _partner_member(), _partner_member()
+    contingents.set_contingent(
+        session, kept.organisation, seats=2, release_at=now + timedelta(days=2), now=now
+    )
+    contingents.set_contingent(
+        session, released.organisation, seats=2, release_at=now + timedelta(hours=1), now=now
+    )
+    public = [rules.register_for_session(session, applicant(n), now=now) for n in range(2)]
+    assert [r.status for r in public] == ["confirmed", "waitlisted"]  # 1 public seat
+
+    later = now + timedelta(hours=2)  # the second partner's 2 seats are everyone's now
+    # Someone new does not jump the person waiting from before; both get a released seat.
+    newcomer = rules.register_for_session(session, applicant(9), now=later)
+    assert public[1].status == RegistrationStatus.CONFIRMED
+    assert newcomer.status == RegistrationStatus.CONFIRMED and newcomer.contingent_id is None
+    # Only the first partner's reserved seats are left: the public waits, the member does not.
+    assert rules.register_for_session(session, applicant(10), now=later).status == "waitlisted"
+    mine = rules.register_for_session(session, rules.Applicant.from_user(kept), now=later)
+    assert mine.status == RegistrationStatus.CONFIRMED and mine.contingent_id is not None
+    # A waitlist and only another partner's seat free: nobody moves up, the member gets it.
+    other = rules.register_for_session(
+        session, rules.Applicant.from_user(_partner_member(kept.organisation)), now=later
+    )
+    assert other.status == RegistrationStatus.CONFIRMED and other.contingent_id is not None
+    counts = rules.seat_counts(session, now=later)
+    assert (counts.taken, counts.reserved, counts.waitlisted) == (5, 0, 1)

@@ -73,6 +73,27 @@ def test_a_member_registering_uses_the_contingent_and_sees_it(app):
         assert registration.contingent_id is not None and registration.user_id is not None
 
 
+def test_members_register_through_the_form_for_partners_only_sessions(app):
+    with app.app_context():
+        partner = make_organisation(OrganisationKind.PARTNER)
+        make_user(Role.PARTNER, partner, email="mitglied@verein.example", name="Deniz Kaya")
+        session = make_session(make_format(visibility=Visibility.PARTNERS))
+        db.session.commit()
+        url = f"/sessions/{session.id}"
+    member = app.test_client()
+    login(member, "mitglied@verein.example")
+    data = {
+        "name": "Deniz Kaya",
+        "email": "mitglied@verein.example",
+        "language": "de",
+        "consent": "y",
+        "csrf_token": csrf_token(member, url),
+    }
+    assert member.post(f"{url}/register", data=data).status_code == 303
+    with app.app_context():
+        assert db.session.execute(select(Registration.status)).scalar_one() == "confirmed"
+
+
 def test_jobs_run_releases_contingents(app, runner):
     with app.app_context():
         from eventsapp.services import registrations as rules

@@ -9,7 +9,14 @@ import pytest
 from sqlalchemy import func, select
 
 from eventsapp.database import db, utcnow
-from eventsapp.models import OutboxMessage, Registration, Session, SessionStatus, Visibility
+from eventsapp.models import (
+    OutboxMessage,
+    PersonalFeed,
+    Registration,
+    Session,
+    SessionStatus,
+    Visibility,
+)
 from eventsapp.services import registrations as rules
 from eventsapp.services.tokens import manage_token
 from tests.conftest import csrf_token
@@ -38,14 +45,14 @@ def form_data(client, session_id: int, token_from: int | None = None, **values) 
     return {k: v for k, v in data.items() if v is not None}
 
 
-def written(app) -> tuple[int, int]:
-    """How many registrations and mails exist: bad input must change neither."""
+def written(app) -> tuple[int, int, int]:
+    """How many registrations, mails and calendar feed rows exist: bad input must change
+    none of them."""
     with app.app_context():
-        registrations = db.session.execute(
-            select(func.count()).select_from(Registration)
-        ).scalar_one()
-        mails = db.session.execute(select(func.count()).select_from(OutboxMessage)).scalar_one()
-        return registrations, mails
+        return tuple(
+            db.session.execute(select(func.count()).select_from(model)).scalar_one()
+            for model in (Registration, OutboxMessage, PersonalFeed)
+        )
 
 
 def test_home_lists_upcoming_public_sessions_by_format(app, client):
@@ -147,7 +154,7 @@ def test_bad_input_is_explained_next_to_the_field_and_writes_nothing(
     assert 'role="alert"' in html  # the summary above the form links to the field
     if "language" not in values:  # a single language is a hidden field, not shown
         assert 'aria-invalid="true"' in html
-    assert written(app) == (0, 0)
+    assert written(app) == (0, 0, 0)
     if values.get("name", "").startswith("Ayşe"):
         return
     if "name" not in values:  # what the person typed is kept
@@ -163,7 +170,7 @@ def test_missing_or_wrong_csrf_token_is_refused_and_the_input_kept(app, client, 
         assert "Das Formular war zu lange geöffnet" in html
         assert 'value="Ayşe Demir"' in html and 'value="ayse@example.org"' in html
         assert 'name="csrf_token"' in html  # a fresh token to send it again with
-    assert written(app) == (0, 0)
+    assert written(app) == (0, 0, 0)
 
 
 def test_an_expired_form_can_be_sent_again(app, client, session_id):
@@ -203,12 +210,12 @@ def test_valid_registrations_for_sessions_out_of_sight_are_404_and_write_nothing
         data = form_data(client, session_id, token_from=open_id)
         response = client.post(f"/sessions/{session_id}/register", data=data)
         assert response.status_code == 404, session_id
-    assert written(app) == (0, 0)
+    assert written(app) == (0, 0, 0)
     response = client.post(
         f"/sessions/{open_id}/register", data=form_data(client, open_id), follow_redirects=False
     )
     assert response.status_code == 303
-    assert written(app) == (1, 1)
+    assert written(app) == (1, 1, 1)
 
 
 def test_drafts_are_invisible(app, client):
@@ -236,7 +243,7 @@ def test_closed_sessions_take_no_registration(app, client, state):
     response = client.post(f"/sessions/{session_id}/register", data=data)
     assert response.status_code == 409
     assert "keine Anmeldung mehr möglich" in response.get_data(as_text=True)
-    assert written(app) == (0, 0)
+    assert written(app) == (0, 0, 0)
 
 
 def test_cancel_after_start_is_refused_and_changes_nothing(app, client):
@@ -302,7 +309,7 @@ def test_a_filled_honeypot_is_answered_like_success_and_writes_nothing(app, clie
     data = form_data(client, session_id, website="http://spam.example")
     response = client.post(f"/sessions/{session_id}/register", data=data)
     assert response.status_code == 303
-    assert written(app) == (0, 0)
+    assert written(app) == (0, 0, 0)
     html = client.get(f"/sessions/{session_id}").get_data(as_text=True)
     assert 'class="hp"' in html and 'name="website"' in html
 

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import re
 import threading
+import time
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from eventsapp.database import db, utcnow
-from eventsapp.models import Registration, RegistrationStatus
+from eventsapp.models import (
+    Organisation,
+    OrganisationKind,
+    Registration,
+    RegistrationStatus,
+    Session,
+)
 from eventsapp.services import registrations as rules
+from eventsapp.services.contingents import set_contingent
 from tests.conftest import csrf_token
-from tests.factories import applicant, make_session
+from tests.factories import applicant, make_organisation, make_session
 
 RACERS = 40
 LAST_SEATS = 3
@@ -112,3 +121,44 @@ def test_one_person_submitting_many_times_at_once_gets_one_registration(any_app)
             ).scalar_one()
             == 1
         )
+
+
+def test_a_registration_waiting_for_the_lock_sees_a_contingent_added_meanwhile(any_app):
+    """An organiser reserves both seats while a registration waits for the seat lock: the
+    registration must count the new contingent (on PostgreSQL a statement that waits for a
+    row lock still sees other rows as they were when it began)."""
+    with any_app.app_context():
+        partner = make_organisation(OrganisationKind.PARTNER)
+        session = make_session(capacity=2)
+        db.session.commit()
+        session_id, partner_id = session.id, partner.id
+    locked, done = threading.Event(), threading.Event()
+    outcome: dict = {}
+
+    def organiser() -> None:
+        with any_app.app_context():
+            set_contingent(
+                db.session.get(Session, session_id),
+                db.session.get(Organisation, partner_id),
+                seats=2,
+                release_at=utcnow() + timedelta(days=1),
+                now=utcnow(),
+            )
+            locked.set()
+            time.sleep(0.5)  # the registration is waiting for the lock by now
+            db.session.commit()
+            done.set()
+
+    def visitor() -> None:
+        locked.wait(timeout=30)
+        with any_app.app_context():
+            outcome["status"] = rules.take_place(session_id, applicant(1), now=utcnow()).status
+            outcome["after_commit"] = done.is_set()
+            db.session.commit()
+
+    threads = [threading.Thread(target=organiser), threading.Thread(target=visitor)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert outcome == {"status": RegistrationStatus.WAITLISTED, "after_commit": True}

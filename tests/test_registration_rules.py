@@ -5,11 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, event, func, select
 
 from eventsapp.database import db, utcnow
 from eventsapp.mail.delivery import render_deferred
-from eventsapp.models import OutboxMessage, Registration, RegistrationStatus, SessionStatus
+from eventsapp.models import (
+    OutboxMessage,
+    Registration,
+    RegistrationStatus,
+    SessionStatus,
+    Visibility,
+)
 from eventsapp.services import registrations as rules
 from eventsapp.services.emails import normalise_email
 from eventsapp.services.tokens import manage_token
@@ -247,3 +253,41 @@ def test_a_database_error_while_rendering_costs_no_attempt(ctx, monkeypatch):
     assert second.deferred_template is not None and second.attempts == 0
     assert second.status == "pending"
     assert render_deferred(now=utcnow(), limit=50) == 1  # the next pass renders it
+
+
+def test_the_seat_query_reads_the_seats_not_the_waitlist():
+    """The query run under the seat lock finds the partial indexes (SQLite's plan for the
+    statement as it is sent; a status list bound as parameters would walk the waitlist)."""
+    engine = create_engine("sqlite://")
+    db.metadata.create_all(engine)
+    sent = []
+    event.listen(engine, "before_cursor_execute", lambda *args: sent.append(args[2:4]))
+    with engine.connect() as connection:
+        connection.execute(rules._SEATS, {"session_id": 1, "email": "ayse@example.org"})
+        sql, parameters = sent[-1]
+        plan = " ".join(
+            row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters)
+        )
+    assert "USING INDEX ix_registrations_seats_held (session_id=?)" in plan
+    assert "USING INDEX uq_registrations_session_id_email_active (session_id=? AND email=?)" in plan
+    assert "SCAN registrations" not in plan
+
+
+def test_sessions_out_of_the_audience_sight_are_not_found(ctx):
+    public = (Visibility.PUBLIC,)
+    draft = make_session(status=SessionStatus.DRAFT)
+    partners_only = make_session(make_format(visibility=Visibility.PARTNERS))
+    cancelled = make_session(status=SessionStatus.CANCELLED)
+    for session in (draft, partners_only):
+        with pytest.raises(rules.NoSuchSession):
+            rules.take_place(session.id, applicant(1), now=utcnow(), audience=public)
+    with pytest.raises(rules.NoSuchSession):
+        rules.take_place(999999, applicant(1), now=utcnow())
+    with pytest.raises(rules.RegistrationClosed):  # visible, but closed
+        rules.take_place(cancelled.id, applicant(1), now=utcnow(), audience=public)
+    with pytest.raises(rules.RegistrationClosed):  # organisers' own calls ask no audience
+        rules.take_place(draft.id, applicant(1), now=utcnow())
+    placed = rules.take_place(
+        partners_only.id, applicant(1), now=utcnow(), audience=(*public, Visibility.PARTNERS)
+    )
+    assert placed.status == RegistrationStatus.CONFIRMED

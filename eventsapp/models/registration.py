@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, text
+from sqlalchemy import Enum, ForeignKey, Index, String, TextClause, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventsapp.database import UTCDateTime, db, utcnow
@@ -23,10 +23,17 @@ class RegistrationStatus(enum.StrEnum):
 SEAT_HOLDING = (RegistrationStatus.PENDING, RegistrationStatus.CONFIRMED)
 ACTIVE = (RegistrationStatus.PENDING, RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
 
-# The predicate of the partial unique index below. A query finds that index only when it
-# states the predicate in these very words (values bound as parameters do not count).
-ACTIVE_ONLY = text("status IN ('pending', 'confirmed', 'waitlisted')")
-SEAT_HOLDING_ONLY = text("status IN ('pending', 'confirmed')")
+
+def _status_in(statuses: tuple[RegistrationStatus, ...]) -> TextClause:
+    values = ", ".join(f"'{status.value}'" for status in statuses)
+    return text(f"status IN ({values})")
+
+
+# The predicates of the partial indexes below. A query finds such an index only when it
+# states the predicate in these very words (values bound as parameters do not count), and
+# only on a query of this table alone (the text names no table).
+ACTIVE_ONLY = _status_in(ACTIVE)  # status IN ('pending', 'confirmed', 'waitlisted')
+SEAT_HOLDING_ONLY = _status_in(SEAT_HOLDING)  # status IN ('pending', 'confirmed')
 
 
 class Registration(db.Model):

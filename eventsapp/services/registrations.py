@@ -155,8 +155,10 @@ def lock_session(session_id: int) -> Session:
     stmt = (
         select(Session)
         .where(Session.id == session_id)
-        # The rules ask for the format and the contingents anyway: one round trip, not three.
-        .options(joinedload(Session.format, innerjoin=True), joinedload(Session.contingents))
+        # The rules ask for the format anyway. Not the contingents: on PostgreSQL a statement
+        # that waits for the lock sees other rows as they were before it waited, so they are
+        # read by the seat query, which runs after the lock is held.
+        .options(joinedload(Session.format, innerjoin=True))
         .with_for_update(of=Session)
         .execution_options(populate_existing=True)
     )
@@ -172,23 +174,32 @@ def registration_open(session: Session, *, now: datetime) -> bool:
 
 
 # Built once: a registration runs this under the seat lock, where every microsecond spent
-# building a statement is one that all other registrations of the session wait. It reads
-# the seats held, by contingent (at most the capacity), and no more than one index entry
-# each for "anyone on the waitlist?" and "is this address registered already?", so its
-# cost does not grow with the waitlist.
+# building a statement is one that all other registrations of the session wait. After the
+# lock is held, it reads the session's contingents, the seats held by contingent (at most
+# the capacity), and no more than one index entry each for "anyone on the waitlist?" and
+# "is this address registered already?", so its cost does not grow with the waitlist.
+# Columns: kind, contingent id, seats or count, organisation id, release time.
 _SESSION = bindparam("session_id")
-_HELD, _WAITLIST, _MINE = "held", "waitlist", "mine"
+_CONTINGENT, _HELD, _WAITLIST, _MINE = "contingent", "held", "waitlist", "mine"
 _SEATS = union_all(
-    select(literal_column(f"'{_HELD}'"), Registration.contingent_id, func.count())
+    # First, so that the columns take its types (the release time is read as UTC).
+    select(
+        literal_column(f"'{_CONTINGENT}'"),
+        Contingent.id,
+        Contingent.seats,
+        Contingent.organisation_id,
+        Contingent.release_at,
+    ).where(Contingent.session_id == _SESSION),
+    select(literal_column(f"'{_HELD}'"), Registration.contingent_id, func.count(), null(), null())
     .where(Registration.session_id == _SESSION, SEAT_HOLDING_ONLY)  # ix_registrations_seats_held
     .group_by(Registration.contingent_id),
-    select(literal_column(f"'{_WAITLIST}'"), null(), literal_column("1")).where(
+    select(literal_column(f"'{_WAITLIST}'"), null(), literal_column("1"), null(), null()).where(
         exists().where(
             Registration.session_id == _SESSION,
             Registration.status == RegistrationStatus.WAITLISTED,
         )
     ),
-    select(literal_column(f"'{_MINE}'"), null(), literal_column("1")).where(
+    select(literal_column(f"'{_MINE}'"), null(), literal_column("1"), null(), null()).where(
         exists().where(
             Registration.session_id == _SESSION,
             Registration.email == bindparam("email"),
@@ -198,38 +209,30 @@ _SEATS = union_all(
 )
 
 
-def seat_ledger(
-    session: Session,
-    *,
-    now: datetime,
-    email: str | None = None,
-    contingents: list[Contingent] | None = None,
-) -> SeatLedger:
-    """The session's seats; with `email`, also whether that address holds an active
-    registration already (`ledger.email_registered`), in the same query. `contingents`:
-    the session's contingents when the caller has just loaded them (under the lock)."""
-    if contingents is None:
-        contingents = _contingents([session.id])
-    return _ledger(session.id, session.capacity, now=now, email=email, contingents=contingents)
+def seat_ledger(session: Session, *, now: datetime, email: str | None = None) -> SeatLedger:
+    """The session's seats, contingents included; with `email`, also whether that address
+    holds an active registration already (`ledger.email_registered`). One query."""
+    return _ledger(session.id, session.capacity, now=now, email=email)
 
 
-def _ledger(session_id: int, capacity: int, *, now, email, contingents) -> SeatLedger:
-    """`contingents`: Contingent rows, or anything with their id, organisation_id, seats
-    and release_at."""
+def _ledger(session_id: int, capacity: int, *, now: datetime, email: str | None) -> SeatLedger:
     rows = db.session.execute(_SEATS, {"session_id": session_id, "email": email or ""})
+    contingents = []
     used: dict[int | None, int] = {}
     waitlist = email_registered = False
-    for kind, contingent_id, count in rows:
-        if kind == _HELD:
+    for kind, contingent_id, count, organisation_id, release_at in rows:
+        if kind == _CONTINGENT:
+            contingents.append((contingent_id, organisation_id, count, release_at))
+        elif kind == _HELD:
             used[contingent_id] = count
         elif kind == _WAITLIST:
             waitlist = True
         else:
             email_registered = True
     quotas = {
-        c.organisation_id: _Quota(c.id, c.organisation_id, c.seats, used.get(c.id, 0))
-        for c in contingents
-        if not Contingent.released(c.release_at, now)
+        organisation_id: _Quota(contingent_id, organisation_id, seats, used.get(contingent_id, 0))
+        for contingent_id, organisation_id, seats, release_at in contingents
+        if not Contingent.released(release_at, now)
     }
     return SeatLedger(capacity, sum(used.values()), quotas, waitlist, email_registered)
 
@@ -349,16 +352,8 @@ class Placement:
 
 
 @dataclass(frozen=True)
-class _ContingentTerms:
-    id: int
-    organisation_id: int
-    seats: int
-    release_at: datetime
-
-
-@dataclass(frozen=True)
 class _Terms:
-    """What decides a registration, read with the session's lock: one row per contingent."""
+    """What decides a registration about the session itself, read as its lock is taken."""
 
     status: SessionStatus
     capacity: int
@@ -368,7 +363,6 @@ class _Terms:
     registration_closes_at: datetime | None
     approval_required: bool
     visibility: Visibility
-    contingents: tuple[_ContingentTerms, ...]
 
     @property
     def registration_deadline(self) -> datetime:
@@ -385,13 +379,8 @@ _TERMS = (
         Session.registration_closes_at,
         Format.approval_required,
         Format.visibility,
-        Contingent.id,
-        Contingent.organisation_id,
-        Contingent.seats,
-        Contingent.release_at,
     )
     .join(Format, Format.id == Session.format_id)
-    .outerjoin(Contingent, Contingent.session_id == Session.id)
     .where(Session.id == bindparam("session_id"))
     .with_for_update(of=Session.__table__)
 )
@@ -401,12 +390,8 @@ _INSERT_REGISTRATION = Registration.__table__.insert()
 
 def _lock_terms(session_id: int) -> _Terms | None:
     """Lock the session (as `lock_session` does) and read its terms, without the ORM."""
-    rows = db.session.execute(_TERMS, {"session_id": session_id}).all()
-    if not rows:
-        return None
-    first = rows[0]
-    contingents = tuple(_ContingentTerms(*row[8:]) for row in rows if row[8] is not None)
-    return _Terms(*first[:8], contingents=contingents)
+    row = db.session.execute(_TERMS, {"session_id": session_id}).first()
+    return None if row is None else _Terms(*row)
 
 
 def register_for_session(
@@ -443,13 +428,14 @@ def take_place(
     (no second row is written).
 
     Every registration waits for the one before it on the lock, so the work done while it
-    is held is kept to a few prepared statements and no ORM objects.
+    is held is kept to a few prepared statements; ORM objects are loaded only when free seats
+    meet a waitlist or the address is registered already.
     """
     nonce = new_nonce()
     token_hash = hash_token(derive_token(REGISTRATION, nonce))
     # Before the lock: on PostgreSQL the row is written while another registration of the
-    # session may still hold it. Two requests of one person wait for each other here, before
-    # either holds a session lock, so no deadlock can arise.
+    # session may still hold it. Two requests of one person wait for each other here, and
+    # neither holds a session lock yet (callers must not), so no deadlock can arise.
     ensure_personal_feed(applicant.email, now=now)
     terms = _lock_terms(session_id)
     if terms is None:
@@ -463,17 +449,13 @@ def take_place(
             raise RegistrationClosed("session not open for additions")
     elif not registration_open(terms, now=now):
         raise RegistrationClosed("registration closed")
-    ledger = _ledger(
-        session_id, terms.capacity, now=now, email=applicant.email, contingents=terms.contingents
-    )
+    ledger = _ledger(session_id, terms.capacity, now=now, email=applicant.email)
     if ledger.email_registered:
         raise AlreadyRegistered(find_active_registration(session_id, applicant.email))
     # Seats and a waitlist at once, left from before: the waitlist goes first.
     has_seats = ledger.public_left + ledger.reserved > 0
     if ledger.waitlist and has_seats and fill_free_seats(lock_session(session_id), now=now):
-        ledger = _ledger(
-            session_id, terms.capacity, now=now, email=None, contingents=terms.contingents
-        )
+        ledger = _ledger(session_id, terms.capacity, now=now, email=None)
     contingent_id = None
     if ledger.left_for(applicant.partner_organisation_id) > 0:
         contingent_id = ledger.take(applicant.partner_organisation_id)
