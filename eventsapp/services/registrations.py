@@ -162,7 +162,7 @@ def lock_session(session_id: int) -> Session:
         .with_for_update(of=Session)
         .execution_options(populate_existing=True)
     )
-    return db.session.execute(stmt).unique().scalar_one()
+    return db.session.execute(stmt).scalar_one()
 
 
 def registration_open(session: Session, *, now: datetime) -> bool:
@@ -209,13 +209,15 @@ _SEATS = union_all(
 )
 
 
-def seat_ledger(session: Session, *, now: datetime, email: str | None = None) -> SeatLedger:
-    """The session's seats, contingents included; with `email`, also whether that address
-    holds an active registration already (`ledger.email_registered`). One query."""
-    return _ledger(session.id, session.capacity, now=now, email=email)
+def seat_ledger(session: Session, *, now: datetime) -> SeatLedger:
+    """The session's seats, contingents included, in one query (the caller holds the lock
+    when it acts on them)."""
+    return _ledger(session.id, session.capacity, now=now, email=None)
 
 
 def _ledger(session_id: int, capacity: int, *, now: datetime, email: str | None) -> SeatLedger:
+    """With `email`, also whether that address holds an active registration already
+    (`ledger.email_registered`)."""
     rows = db.session.execute(_SEATS, {"session_id": session_id, "email": email or ""})
     contingents = []
     used: dict[int | None, int] = {}
@@ -285,8 +287,7 @@ def seat_counts_for(sessions: list[Session], *, now: datetime) -> dict[int, Seat
     }
 
 
-def find_active_registration(session: Session | int, email: str) -> Registration | None:
-    session_id = session if isinstance(session, int) else session.id
+def find_active_registration(session_id: int, email: str) -> Registration | None:
     return db.session.execute(
         select(Registration)
         .where(Registration.session_id == session_id, Registration.email == email)
