@@ -14,8 +14,9 @@ from typing import Any
 from flask import has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -68,6 +69,30 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def copy(self, **kw: Any) -> UTCDateTime:
         return UTCDateTime()
+
+
+# In `Session.info`: this transaction wrote something (the page cache is cleared at commit).
+WROTE = "eventsapp.wrote"
+
+
+def core_connection(*, writes: bool) -> Connection:
+    """The session's connection, in its transaction, for prebuilt Core statements.
+
+    For the few statements every registration runs: `db.session.execute` does ORM work for
+    each statement (events, compile state, bind lookup) that costs more than the statement
+    itself on SQLite (docs/performance.md). There is no autoflush here: flush pending ORM
+    changes first where they matter. `writes` marks the session as written, as a flush
+    does, so that the page cache is cleared when it commits.
+    """
+    session = db.session()
+    if writes:
+        session.info[WROTE] = True
+    return session.connection()
+
+
+def run(statement: Executable, params: dict[str, Any] | None = None) -> CursorResult:
+    """One prebuilt Core statement on the session's connection (see `core_connection`)."""
+    return core_connection(writes=statement.is_dml).execute(statement, params)
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

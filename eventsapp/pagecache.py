@@ -37,7 +37,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import event, func, select
 
-from eventsapp.database import db, utcnow
+from eventsapp.database import WROTE, db, utcnow
 from eventsapp.models import Contingent, Format, Organisation, Registration, Session
 
 MAX_AGE = timedelta(seconds=30)
@@ -177,24 +177,24 @@ def cached_for_visitors(view: Callable | None = None, *, query: tuple[str, ...] 
 
 
 def _wrote(db_session, flush_context) -> None:
-    db_session.info["eventsapp.wrote"] = True
+    db_session.info[WROTE] = True
 
 
 def _wrote_statement(orm_execute_state) -> None:
     # INSERT/UPDATE/DELETE statements run through the session write without a flush.
     if orm_execute_state.is_insert or orm_execute_state.is_update or orm_execute_state.is_delete:
-        orm_execute_state.session.info["eventsapp.wrote"] = True
+        orm_execute_state.session.info[WROTE] = True
 
 
 def _committed(db_session) -> None:
-    if db_session.info.pop("eventsapp.wrote", False) and has_app_context():
+    if db_session.info.pop(WROTE, False) and has_app_context():
         cache = current_app.extensions.get("eventsapp.page_cache")
         if cache is not None:
             cache.clear()
 
 
 def _rolled_back(db_session) -> None:
-    db_session.info.pop("eventsapp.wrote", None)
+    db_session.info.pop(WROTE, None)
 
 
 def init_app(app: Flask) -> None:

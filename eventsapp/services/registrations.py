@@ -22,9 +22,10 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import joinedload
 
-from eventsapp.database import db
+from eventsapp.database import core_connection, db
 from eventsapp.mail import notifications
 from eventsapp.models import (
     ACTIVE,
@@ -212,13 +213,21 @@ _SEATS = union_all(
 def seat_ledger(session: Session, *, now: datetime) -> SeatLedger:
     """The session's seats, contingents included, in one query (the caller holds the lock
     when it acts on them)."""
-    return _ledger(session.id, session.capacity, now=now, email=None)
+    db.session.flush()  # changes to registrations not yet flushed count
+    return _ledger(core_connection(writes=False), session.id, session.capacity, now=now)
 
 
-def _ledger(session_id: int, capacity: int, *, now: datetime, email: str | None) -> SeatLedger:
+def _ledger(
+    connection: Connection,
+    session_id: int,
+    capacity: int,
+    *,
+    now: datetime,
+    email: str | None = None,
+) -> SeatLedger:
     """With `email`, also whether that address holds an active registration already
     (`ledger.email_registered`)."""
-    rows = db.session.execute(_SEATS, {"session_id": session_id, "email": email or ""})
+    rows = connection.execute(_SEATS, {"session_id": session_id, "email": email or ""})
     contingents = []
     used: dict[int | None, int] = {}
     waitlist = email_registered = False
@@ -389,9 +398,9 @@ _TERMS = (
 _INSERT_REGISTRATION = Registration.__table__.insert()
 
 
-def _lock_terms(session_id: int) -> _Terms | None:
+def _lock_terms(connection: Connection, session_id: int) -> _Terms | None:
     """Lock the session (as `lock_session` does) and read its terms, without the ORM."""
-    row = db.session.execute(_TERMS, {"session_id": session_id}).first()
+    row = connection.execute(_TERMS, {"session_id": session_id}).first()
     return None if row is None else _Terms(*row)
 
 
@@ -437,8 +446,10 @@ def take_place(
     # Before the lock: on PostgreSQL the row is written while another registration of the
     # session may still hold it. Two requests of one person wait for each other here, and
     # neither holds a session lock yet (callers must not), so no deadlock can arise.
+    db.session.flush()  # the statements below run on the connection, without autoflush
+    connection = core_connection(writes=True)
     ensure_personal_feed(applicant.email, now=now)
-    terms = _lock_terms(session_id)
+    terms = _lock_terms(connection, session_id)
     if terms is None:
         raise NoSuchSession(session_id)
     if audience is not None and (
@@ -450,20 +461,20 @@ def take_place(
             raise RegistrationClosed("session not open for additions")
     elif not registration_open(terms, now=now):
         raise RegistrationClosed("registration closed")
-    ledger = _ledger(session_id, terms.capacity, now=now, email=applicant.email)
+    ledger = _ledger(connection, session_id, terms.capacity, now=now, email=applicant.email)
     if ledger.email_registered:
         raise AlreadyRegistered(find_active_registration(session_id, applicant.email))
     # Seats and a waitlist at once, left from before: the waitlist goes first.
     has_seats = ledger.public_left + ledger.reserved > 0
     if ledger.waitlist and has_seats and fill_free_seats(lock_session(session_id), now=now):
-        ledger = _ledger(session_id, terms.capacity, now=now, email=None)
+        ledger = _ledger(connection, session_id, terms.capacity, now=now)
     contingent_id = None
     if ledger.left_for(applicant.partner_organisation_id) > 0:
         contingent_id = ledger.take(applicant.partner_organisation_id)
         status = _seat_status(terms.approval_required)
     else:
         status = RegistrationStatus.WAITLISTED
-    result = db.session.execute(
+    result = connection.execute(
         _INSERT_REGISTRATION,
         {
             "session_id": session_id,
