@@ -23,7 +23,11 @@ def configure_login(login_manager: LoginManager) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Bitte melden Sie sich an, um diese Seite zu sehen.")
     login_manager.login_message_category = "info"
-    login_manager.session_protection = "basic"
+    # Off: "basic" only marks a session "not fresh" when the address or browser changes,
+    # which nothing here reads, and it did so for visitors who are not signed in too, with
+    # a new session cookie for every form they posted. "strong" would sign out anyone whose
+    # mobile address changes. Sign-in starts a new session; sign-out ends every cookie.
+    login_manager.session_protection = None
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
