@@ -99,7 +99,6 @@ def test_register_view_and_cancel_with_the_personal_link(app, client, session_id
     assert "Sie sind abgemeldet" in page
 
 
-
 def test_a_visitors_registration_leaves_their_session_cookie_alone(client, session_id):
     """Visitors who are not signed in keep the cookie the form page gave them: posting the
     form neither rewrites it nor adds anything to it."""
@@ -109,6 +108,7 @@ def test_a_visitors_registration_leaves_their_session_cookie_alone(client, sessi
     assert response.status_code == 303
     assert not [h for h in response.headers.getlist("Set-Cookie") if h.startswith("session=")]
     assert client.get_cookie("session").value == before
+
 
 def test_full_session_puts_people_on_the_waitlist_with_their_position(app, client, session_id):
     with app.app_context():

@@ -214,6 +214,16 @@ def test_new_applicants_do_not_jump_a_waitlist_when_seats_were_added(ctx):
     assert late.status == RegistrationStatus.WAITLISTED
 
 
+def test_the_seat_ledger_counts_changes_not_yet_flushed(ctx):
+    """The seat statements skip the ORM's autoflush; the rules flush before counting."""
+    session = make_session(capacity=1)
+    now = utcnow()
+    seated = rules.register_for_session(session, applicant(1), now=now)
+    assert rules.seat_ledger(session, now=now).public_left == 0
+    seated.status = RegistrationStatus.CANCELLED  # in the session only, not flushed yet
+    assert rules.seat_ledger(session, now=now).public_left == 1
+
+
 def test_manage_token_is_not_stored_and_finds_the_registration(ctx):
     session = make_session()
     registration = rules.register_for_session(session, applicant(1), now=utcnow())
