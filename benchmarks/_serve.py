@@ -1,9 +1,11 @@
-"""Helpers shared by the benchmarks: free ports, gunicorn processes, wrk runs."""
+"""Helpers shared by the benchmarks: free ports, gunicorn processes, wrk runs, and where the
+CPU time of a run went (read from /proc, on Linux)."""
 
 from __future__ import annotations
 
 import os
 import re
+import resource
 import shutil
 import socket
 import subprocess
@@ -16,6 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")
+_SERVERS: dict[str, int] = {}  # base URL -> gunicorn master pid, while it serves
 
 
 def free_port() -> int:
@@ -53,8 +56,10 @@ def gunicorn(app: str, env: dict[str, str], workers: int = 2):
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise RuntimeError(f"gunicorn for {app} did not start") from None
                 time.sleep(0.2)
+        _SERVERS[base] = process.pid
         yield base
     finally:
+        _SERVERS.pop(base, None)
         process.terminate()
         process.wait(timeout=30)
 
@@ -65,6 +70,50 @@ class WrkResult:
     p50_ms: float
     p99_ms: float
     non_2xx: int
+    # CPU milliseconds per request spent by the gunicorn workers, by every PostgreSQL
+    # process of the machine and by wrk itself (None where /proc cannot tell).
+    app_cpu_ms: float | None = None
+    db_cpu_ms: float | None = None
+    client_cpu_ms: float | None = None
+
+
+def _stat(pid: str) -> list[str] | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def _cpu_seconds(fields: list[str]) -> float:
+    # utime and stime, fields 14 and 15 of /proc/<pid>/stat, cover all the threads.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _server_cpu(master: int | None) -> tuple[float, float] | None:
+    """CPU seconds so far of the gunicorn workers of `master` and of PostgreSQL."""
+    if master is None or not os.path.isdir("/proc/self"):
+        return None
+    app = db = 0.0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        fields = _stat(pid)
+        if fields is None:
+            continue
+        if fields[1] == str(master):
+            app += _cpu_seconds(fields)
+        else:
+            try:
+                with open(f"/proc/{pid}/comm") as f:
+                    if f.read().startswith("postgres"):
+                        db += _cpu_seconds(fields)
+            except OSError:
+                continue
+    return app, db
+
+
+def _client_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _ms(text: str) -> float:
@@ -89,12 +138,22 @@ def wrk(
         command += ["-H", f"{name}: {value}"]
     if script:
         command += ["-s", script]
+    master = next((pid for base, pid in _SERVERS.items() if url.startswith(base)), None)
+    server_before, client_before = _server_cpu(master), _client_cpu()
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    server_after, client_after = _server_cpu(master), _client_cpu()
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
     p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return WrkResult(rps, p50, p99, int(non_2xx.group(1)) if non_2xx else 0)
+    result = WrkResult(rps, p50, p99, int(non_2xx.group(1)) if non_2xx else 0)
+    per_request = 1000 / max(requests, 1)
+    result.client_cpu_ms = (client_after - client_before) * per_request
+    if server_before is not None and server_after is not None:
+        result.app_cpu_ms = (server_after[0] - server_before[0]) * per_request
+        result.db_cpu_ms = (server_after[1] - server_before[1]) * per_request
+    return result
 
 
 def median_wrk(url: str, *, runs: int = 3, seconds: int = 5, **kwargs) -> WrkResult:

@@ -2,7 +2,9 @@
 
 For SQLite and (when it answers) PostgreSQL: 2 sync gunicorn workers, wrk -t2 -c16, the
 median of three 5-second runs after a warm-up, on the home page, a session page, the
-registration POST and /api/v1/sessions. Prints requests/s, p50/p99 and the ratio to hello.
+registration POST and /api/v1/sessions. Prints requests/s, p50/p99, the ratio to hello, and
+the CPU time per request of the gunicorn workers, of PostgreSQL and of wrk (from /proc): the
+machine's cores are shared by all three, so these say where a page's throughput goes.
 
 Every registration is a new person for one demo session with its own 15 to 25 seats, CSRF
 token and cookie included (rate limits switched off explicitly): the first few take the
@@ -122,14 +124,23 @@ def main() -> None:
             engine.dispose()
 
     print("gunicorn, 2 sync workers; wrk -t2 -c16, median of three 5 s runs")
-    print(f"  {'':<44}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'vs hello':>9}{'non-2xx/3xx':>12}")
+    print("CPU ms per request: gunicorn workers (app), PostgreSQL processes (db), wrk")
+    print(
+        f"  {'':<44}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'vs hello':>9}{'non-2xx/3xx':>12}"
+        f"{'app':>7}{'db':>7}{'wrk':>7}"
+    )
     hello = None
     for label, result in results:
         if label.endswith("bare Flask hello"):
             hello = result.requests_per_second
+        cpu = "".join(
+            f"{value:7.2f}" if value is not None else f"{'-':>7}"
+            for value in (result.app_cpu_ms, result.db_cpu_ms, result.client_cpu_ms)
+        )
         print(
             f"  {label:<44}{result.requests_per_second:8.0f}{result.p50_ms:9.2f}"
             f"{result.p99_ms:9.2f}{result.requests_per_second / hello:9.2f}{result.non_2xx:12}"
+            + cpu
         )
 
 
