@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased, joinedload
 
-from eventsapp.database import db, run
+from eventsapp.database import core_connection, db
 from eventsapp.models import (
     ACTIVE,
     Format,
@@ -413,8 +413,9 @@ def ensure_personal_feed(email: str, *, now: datetime) -> None:
     (INSERT … ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike). Every registration
     runs it, so the statement is built once per dialect."""
     nonce = new_nonce()
-    run(
-        _INSERT_FEED[db.session.get_bind().dialect.name],
+    connection = core_connection(writes=True)
+    connection.execute(
+        _INSERT_FEED[connection.dialect.name],
         {
             "email": email,
             "token_nonce": nonce,

@@ -443,11 +443,11 @@ def take_place(
     """
     nonce = new_nonce()
     token_hash = hash_token(derive_token(REGISTRATION, nonce))
+    db.session.flush()  # the statements below run on the connection, without autoflush
+    connection = core_connection(writes=True)
     # Before the lock: on PostgreSQL the row is written while another registration of the
     # session may still hold it. Two requests of one person wait for each other here, and
     # neither holds a session lock yet (callers must not), so no deadlock can arise.
-    db.session.flush()  # the statements below run on the connection, without autoflush
-    connection = core_connection(writes=True)
     ensure_personal_feed(applicant.email, now=now)
     terms = _lock_terms(connection, session_id)
     if terms is None:
