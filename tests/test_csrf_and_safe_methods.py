@@ -27,6 +27,7 @@ def _world(app) -> dict:
             format, status=SessionStatus.DRAFT, starts_at=utcnow() + timedelta(days=30)
         )
         registration = rules.register_for_session(session, applicant("a"), now=utcnow())
+        feed = feeds.personal_feed_for(registration.email, now=utcnow())
         contingent = Contingent(
             session_id=session.id,
             organisation=partner,
@@ -53,7 +54,7 @@ def _world(app) -> dict:
             "slug": "blick",
             "token": manage_token(registration),
             "subscription": subscriptions.subscription_token(subscription),
-            "feed": feeds.feed_token(feeds.find_personal_feed_by_email("persona@example.org")),
+            "feed": feeds.feed_token(feed),
             "data": personal_data.data_link_token("persona@example.org"),
         }
 

@@ -331,6 +331,14 @@ def test_a_personal_feed_shows_only_that_persons_sessions_and_can_be_revoked(app
         db.session.commit()
         token = manage_token(registration)
     client = app.test_client()
+    # No calendar address until the person asks for one on their manage page.
+    page = client.get(f"/registrations/{token}").get_data(as_text=True)
+    assert "/feeds/" not in page and "Persönlichen Kalender" in page
+    response = client.post(
+        f"/registrations/{token}/feed",
+        data={"csrf_token": csrf_token(client, f"/registrations/{token}")},
+    )
+    assert response.status_code == 303
     page = client.get(f"/registrations/{token}").get_data(as_text=True)
     feed_url = re.search(r'value="http://eventsapp.test(/feeds/[^"]+\.ics)"', page).group(1)
     assert len("http://eventsapp.test" + feed_url) < 256
@@ -355,7 +363,7 @@ def test_waitlisted_sessions_are_tentative_in_the_personal_feed(app):
     with app.app_context():
         session = make_session(capacity=0)
         rules.register_for_session(session, applicant("me", email="me@example.org"), now=utcnow())
-        token = feeds.feed_token(feeds.find_personal_feed_by_email("me@example.org"))
+        token = feeds.feed_token(feeds.personal_feed_for("me@example.org", now=utcnow()))
         db.session.commit()
     body = app.test_client().get(f"/feeds/{token}.ics").data
     event = next(iter(with_icalendar(body).values()))

@@ -399,31 +399,25 @@ def feed_cache() -> FeedCache:
 
 
 def personal_feed_for(email: str, *, now: datetime) -> PersonalFeed:
-    """The person's feed row, created on first use (also when two registrations of one
-    person race to create it: see `ensure_personal_feed`)."""
+    """The person's feed row, created when they first ask for it. The row is written with
+    INSERT … ON CONFLICT DO NOTHING (on SQLite and PostgreSQL alike), so two requests of one
+    person (two tabs, the manage page and the account page) cannot both create one."""
     feed = find_personal_feed_by_email(email)
     if feed is None:
-        ensure_personal_feed(email, now=now)
+        nonce = new_nonce()
+        connection = core_connection(writes=True)
+        connection.execute(
+            _INSERT_FEED[connection.dialect.name],
+            {
+                "email": email,
+                "token_nonce": nonce,
+                "token_hash": hash_token(derive_token(FEED_TOKEN, nonce)),
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
         feed = find_personal_feed_by_email(email)
     return feed
-
-
-def ensure_personal_feed(email: str, *, now: datetime) -> None:
-    """Create the person's feed row unless it exists: one statement, no race to lose
-    (INSERT … ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike). Every registration
-    runs it, so the statement is built once per dialect."""
-    nonce = new_nonce()
-    connection = core_connection(writes=True)
-    connection.execute(
-        _INSERT_FEED[connection.dialect.name],
-        {
-            "email": email,
-            "token_nonce": nonce,
-            "token_hash": hash_token(derive_token(FEED_TOKEN, nonce)),
-            "created_at": now,
-            "updated_at": now,
-        },
-    )
 
 
 _INSERT_FEED = {

@@ -41,7 +41,6 @@ from eventsapp.models import (
 )
 from eventsapp.models.registration import ACTIVE_ONLY, SEAT_HOLDING_ONLY
 from eventsapp.models.session import registration_deadline
-from eventsapp.services.feeds import ensure_personal_feed
 from eventsapp.services.sessions import VISIBLE_STATUSES
 from eventsapp.services.tokens import REGISTRATION, derive_token, hash_token, new_nonce
 
@@ -445,10 +444,6 @@ def take_place(
     token_hash = hash_token(derive_token(REGISTRATION, nonce))
     db.session.flush()  # the statements below run on the connection, without autoflush
     connection = core_connection(writes=True)
-    # Before the lock: on PostgreSQL the row is written while another registration of the
-    # session may still hold it. Two requests of one person wait for each other here, and
-    # neither holds a session lock yet (callers must not), so no deadlock can arise.
-    ensure_personal_feed(applicant.email, now=now)
     terms = _lock_terms(connection, session_id)
     if terms is None:
         raise NoSuchSession(session_id)
