@@ -14,9 +14,8 @@ from typing import Any
 from flask import has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event
-from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase
-from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -88,11 +87,6 @@ def core_connection(*, writes: bool) -> Connection:
     if writes:
         session.info[WROTE] = True
     return session.connection()
-
-
-def run(statement: Executable, params: dict[str, Any] | None = None) -> CursorResult:
-    """One prebuilt Core statement on the session's connection (see `core_connection`)."""
-    return core_connection(writes=statement.is_dml).execute(statement, params)
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -11,7 +11,7 @@ from flask_babel import LazyString, force_locale
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from eventsapp.database import db, run
+from eventsapp.database import core_connection, db
 from eventsapp.models import OutboxMessage
 from eventsapp.urls import base_host
 
@@ -93,7 +93,7 @@ def enqueue_deferred(
         "next_attempt_at": now,
     }
     if new_key:
-        run(_INSERT_MESSAGE, values)
+        core_connection(writes=True).execute(_INSERT_MESSAGE, values)
     else:
         _insert(OutboxMessage(**values))
 
