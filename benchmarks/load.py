@@ -10,6 +10,10 @@ Every registration is a new person for one demo session with its own 15 to 25 se
 token and cookie included (rate limits switched off explicitly): the first few take the
 seats, the thousands after them go on the waitlist, as in a rush for a popular date.
 
+On PostgreSQL two more rows serve the same POSTs to `benchmarks/bare_registration.py`: the
+registration's transaction with no framework around it, one round trip per statement and
+pipelined. They show how much of a registration's cost is the database work itself.
+
 Run with `make bench-load`, or `.venv/bin/python -m benchmarks.load`. Prints; asserts nothing.
 """
 
@@ -98,6 +102,17 @@ def measure(label: str, database: str, tmp: Path) -> list[tuple[str, object]]:
         script = str(ROOT / "benchmarks" / "register.lua")
         wrk(base + "/", seconds=2, script=script)
         rows.append(("registration POST", median_wrk(base + "/", script=script)))
+    if database.startswith("postgresql"):
+        # The registration's transaction alone, without the framework (bare_registration.py).
+        bare = {**env, "BARE_DSN": database.replace("postgresql+psycopg://", "postgresql://")}
+        with gunicorn("benchmarks.bare_registration:app", bare) as base:
+            for name, route in (
+                ("registration, transaction only", "plain"),
+                ("registration, transaction only, pipelined", "pipelined"),
+            ):
+                os.environ["BENCH_PATH"] = f"/{route}/{session_id}"
+                wrk(base + "/", seconds=2, script=script)
+                rows.append((name, median_wrk(base + "/", script=script)))
     return [(f"{label}: {name}", result) for name, result in rows]
 
 
@@ -126,7 +141,7 @@ def main() -> None:
     print("gunicorn, 2 sync workers; wrk -t2 -c16, median of three 5 s runs")
     print("CPU ms per request: gunicorn workers (app), PostgreSQL processes (db), wrk")
     print(
-        f"  {'':<44}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'vs hello':>9}{'non-2xx/3xx':>12}"
+        f"  {'':<56}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'vs hello':>9}{'non-2xx/3xx':>12}"
         f"{'app':>7}{'db':>7}{'wrk':>7}"
     )
     hello = None
@@ -138,7 +153,7 @@ def main() -> None:
             for value in (result.app_cpu_ms, result.db_cpu_ms, result.client_cpu_ms)
         )
         print(
-            f"  {label:<44}{result.requests_per_second:8.0f}{result.p50_ms:9.2f}"
+            f"  {label:<56}{result.requests_per_second:8.0f}{result.p50_ms:9.2f}"
             f"{result.p99_ms:9.2f}{result.requests_per_second / hello:9.2f}{result.non_2xx:12}"
             + cpu
         )
