@@ -1,5 +1,6 @@
 """Rate limits: the 11th registration a minute from one address gets a readable 429; with
-Redis storage the count is shared by every process."""
+Redis storage the count is shared by every process. Subscribing, asking for one's data and
+signing in are limited the same way, per client and per email address."""
 
 from __future__ import annotations
 
@@ -140,3 +141,66 @@ def test_with_redis_the_limit_is_shared_across_processes(tmp_path, redis_storage
     second = run(6, "b")  # another process, same client address, same minute
     assert first == [303] * 6
     assert second == [303] * 4 + [429] * 2  # 10 a minute, counted across both
+
+
+def _outbox_and_subscriptions(app) -> tuple[int, int]:
+    from eventsapp.models import OutboxMessage, Subscription
+
+    with app.app_context():
+        return (
+            db.session.scalar(db.select(db.func.count(OutboxMessage.id))),
+            db.session.scalar(db.select(db.func.count(Subscription.id))),
+        )
+
+
+@pytest.mark.parametrize("form", ["SUBSCRIBE", "DATA_REQUEST"])
+def test_the_mail_forms_refuse_a_flood_from_one_client_and_send_nothing_for_it(tmp_path, form):
+    app = make_app(tmp_path, **{f"{form}_RATE_LIMIT": "3 per minute"})
+    with app.app_context():
+        db.create_all()
+        slug = make_session(capacity=5).format.slug
+        db.session.commit()
+    page, action = {
+        "SUBSCRIBE": (f"/formats/{slug}", f"/formats/{slug}/subscribe"),
+        "DATA_REQUEST": ("/privacy", "/privacy/my-data"),
+    }[form]
+    client = app.test_client()
+    token = csrf_token(client, page)
+
+    def send(n: int):
+        data = {"email": f"flood{n}@example.org", "language": "de", "csrf_token": token}
+        return client.post(action, data=data)
+
+    assert [send(n).status_code for n in range(3)] == [303] * 3
+    written = _outbox_and_subscriptions(app)
+    assert written[0] == 3  # each allowed request queued its mail
+
+    refused = send(3)
+    assert refused.status_code == 429
+    assert "Zu viele Versuche" in refused.get_data(as_text=True)
+    assert refused.headers.get("Retry-After")
+    assert _outbox_and_subscriptions(app) == written
+
+
+def test_sign_in_attempts_for_one_address_are_limited_even_with_the_right_password(tmp_path):
+    from tests.factories import PASSWORD, make_user
+
+    app = make_app(
+        tmp_path, LOGIN_RATE_LIMIT="1000 per minute", LOGIN_RATE_LIMIT_PER_EMAIL="3 per hour"
+    )
+    with app.app_context():
+        db.create_all()
+        make_user(email="organiser@example.org")
+        db.session.commit()
+    client = app.test_client()
+    token = csrf_token(client, "/auth/login")
+
+    def sign_in(password: str):
+        data = {"email": "organiser@example.org", "password": password, "csrf_token": token}
+        return client.post("/auth/login", data=data)
+
+    assert [sign_in("wrong guess").status_code for _ in range(3)] == [422] * 3
+    refused = sign_in(PASSWORD)
+    assert refused.status_code == 429
+    assert "Zu viele Versuche" in refused.get_data(as_text=True)
+    assert client.get("/organiser/").status_code in (302, 303)  # still signed out
