@@ -174,9 +174,9 @@ def ready() -> str:
 @app.post("/plain/<int:session_id>")
 def plain(session_id: int):
     connection = _connect()
+    email = request.form["email"].strip().lower()
     with connection.cursor() as cursor:
         terms = TERMS(cursor, {"session_id": session_id}).fetchone()
-        email = request.form["email"].strip().lower()
         ledger = SEATS(cursor, {"session_id": session_id, "email": email}).fetchall()
         registration, message = _rows(session_id, email, _seats_left(terms[1], ledger))
         registration_id = INSERT_REGISTRATION(cursor, registration).fetchone()[0]

@@ -13,8 +13,9 @@ import pytest
 import redis
 
 from eventsapp.database import db
+from eventsapp.models import OutboxMessage, Subscription
 from tests.conftest import csrf_token, make_app
-from tests.factories import make_session
+from tests.factories import PASSWORD, make_session, make_user
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 ROOT = Path(__file__).resolve().parent.parent
@@ -144,8 +145,6 @@ def test_with_redis_the_limit_is_shared_across_processes(tmp_path, redis_storage
 
 
 def _outbox_and_subscriptions(app) -> tuple[int, int]:
-    from eventsapp.models import OutboxMessage, Subscription
-
     with app.app_context():
         return (
             db.session.scalar(db.select(db.func.count(OutboxMessage.id))),
@@ -183,8 +182,6 @@ def test_the_mail_forms_refuse_a_flood_from_one_client_and_send_nothing_for_it(t
 
 
 def test_sign_in_attempts_for_one_address_are_limited_even_with_the_right_password(tmp_path):
-    from tests.factories import PASSWORD, make_user
-
     app = make_app(
         tmp_path, LOGIN_RATE_LIMIT="1000 per minute", LOGIN_RATE_LIMIT_PER_EMAIL="3 per hour"
     )
