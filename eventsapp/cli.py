@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import json
 import secrets
+import signal
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
+from types import FrameType
 
 import click
 from flask import Flask, current_app
@@ -44,25 +49,64 @@ def _fail(message: object) -> None:
 # --- outbox --------------------------------------------------------------------------------
 
 
+@contextmanager
+def _stop_on_signals() -> Iterator[Callable[[], bool]]:
+    """Yield "has a stop been asked for?": SIGTERM (`systemctl stop`, `kill`, the trap in
+    `make run`) and Ctrl+C set a flag instead of interrupting whatever runs.
+
+    The delivery loop asks between mails, so a worker never stops halfway through an SMTP
+    conversation or a transaction: it finishes the mail in hand, claims no more and exits,
+    leaving nothing "sending". A second Ctrl+C stops at once, as before (the mail in hand
+    then waits for its lease). A signal ignored when the process started (SIGINT in a
+    background job) stays ignored; the previous handlers come back afterwards.
+    """
+    asked: list[int] = []
+
+    def ask(signum: int, frame: FrameType | None) -> None:
+        if asked and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        asked.append(signum)
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():  # only it may set handlers
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            if signal.getsignal(signum) is not signal.SIG_IGN:
+                previous[signum] = signal.signal(signum, ask)
+    try:
+        yield lambda: bool(asked)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _pause(seconds: float, stop: Callable[[], bool]) -> None:
+    """Sleep, but wake within a tenth of a second once a stop is asked for (a signal
+    handler that only sets a flag does not cut `time.sleep` short)."""
+    deadline = time.monotonic() + seconds
+    while not stop() and (left := deadline - time.monotonic()) > 0:
+        time.sleep(min(left, 0.1))
+
+
 @outbox_cli.command("send")
 def outbox_send() -> None:
     """Deliver every mail that is due now, then exit."""
     from eventsapp.mail.delivery import deliver_due
 
     sent = failed = 0
-    while True:
-        report = deliver_due(now=utcnow())
-        sent += report.sent
-        failed += report.failed + report.dead
-        if report.sent + report.failed + report.dead + report.rendered == 0:
-            break  # failed rows wait for their next attempt, so this loop always ends
+    with _stop_on_signals() as stop:
+        while not stop():
+            report = deliver_due(now=utcnow(), stop=stop)
+            sent += report.sent
+            failed += report.failed + report.dead
+            if report.sent + report.failed + report.dead + report.rendered == 0:
+                break  # failed rows wait for their next attempt, so this loop always ends
     click.echo(f"outbox: {sent} sent, {failed} failed{_where()}")
 
 
 @outbox_cli.command("work")
 @click.option("--interval", default=2.0, show_default=True, help="Seconds between polls.")
 def outbox_work(interval: float) -> None:
-    """Keep delivering mail as it becomes due (stop with Ctrl+C)."""
+    """Keep delivering mail as it becomes due (stop with Ctrl+C or SIGTERM)."""
     click.echo(f"outbox worker polling every {interval:g}s")
     _work(interval, jobs_every=None)
     click.echo("outbox worker stopped")
@@ -70,26 +114,28 @@ def outbox_work(interval: float) -> None:
 
 def _work(interval: float, *, jobs_every: float | None) -> None:
     """Deliver due mail every `interval` seconds (at once while a batch goes out cleanly),
-    and run the housekeeping jobs every `jobs_every` seconds; until Ctrl+C."""
+    and run the housekeeping jobs every `jobs_every` seconds; until SIGTERM or Ctrl+C,
+    which end it between two mails (`_stop_on_signals`)."""
     from eventsapp.mail.delivery import deliver_due
     from eventsapp.services.housekeeping import run_jobs
 
     next_jobs = 0.0
     try:
-        while True:
-            if jobs_every is not None and time.monotonic() >= next_jobs:
-                run_jobs(now=utcnow(), **_retention())
-                db.session.commit()
-                next_jobs = time.monotonic() + jobs_every
-            report = deliver_due(now=utcnow())
-            if report.sent or report.failed or report.dead:
-                failed = report.failed + report.dead
-                click.echo(f"outbox: {report.sent} sent, {failed} failed{_where()}")
-            db.session.remove()
-            if not (report.sent and not report.failed):
-                time.sleep(interval)
+        with _stop_on_signals() as stop:
+            while not stop():
+                if jobs_every is not None and time.monotonic() >= next_jobs:
+                    run_jobs(now=utcnow(), **_retention())
+                    db.session.commit()
+                    next_jobs = time.monotonic() + jobs_every
+                report = deliver_due(now=utcnow(), stop=stop)
+                if report.sent or report.failed or report.dead:
+                    failed = report.failed + report.dead
+                    click.echo(f"outbox: {report.sent} sent, {failed} failed{_where()}")
+                db.session.remove()
+                if not (report.sent and not report.failed):
+                    _pause(interval, stop)
     except KeyboardInterrupt:
-        pass
+        pass  # a second Ctrl+C
 
 
 # --- jobs ----------------------------------------------------------------------------------

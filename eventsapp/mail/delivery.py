@@ -1,33 +1,40 @@
-"""Delivering the outbox: claim due rows, send them, record the outcome.
+"""Delivering the outbox: claim a due row, send it, record the outcome; one mail at a time.
 
-Delivery is at-least-once. A row is claimed with a lease before sending; if the worker
-dies, the lease runs out and another worker sends it again with the same Message-ID.
-On PostgreSQL claims use FOR UPDATE SKIP LOCKED, so several workers never take the same
-row; on SQLite the claim runs under the database write lock.
+A pass lists up to OUTBOX_BATCH_SIZE due rows and goes through them over one connection.
+Each row is claimed just before it is sent (status "sending", a random claim token and a
+lease of OUTBOX_LEASE_SECONDS), and its outcome is committed together with the claim of the
+next row. So a lease only has to outlast one send: a lease set once for a whole batch ran
+out while the batch was still going out, and a second worker sent its tail again. An outcome
+is recorded only under the claim token the worker holds: a worker that stalled past its
+lease and lost the mail to another records nothing. Told to stop, a pass finishes the mail
+in hand and claims no more, so it leaves nothing "sending".
+
+Delivery stays at-least-once: a worker killed mid-send leaves its one row "sending", and
+after the lease another worker sends it again with the same Message-ID (as it does when one
+send outlasts the lease). On PostgreSQL claims use FOR UPDATE SKIP LOCKED, so workers never
+wait for each other's rows; on SQLite a claim runs under the database write lock.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import secrets
 import smtplib
-from dataclasses import dataclass, field
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
-from email.utils import parseaddr
-from pathlib import Path
-from typing import Protocol
 
 from flask import current_app
-from flask_mail import Connection
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from eventsapp.database import db, reading
-from eventsapp.extensions import mail as flask_mail
-from eventsapp.mail import mime, notifications
+from eventsapp.mail import notifications
 from eventsapp.mail.mime import Outgoing
+from eventsapp.mail.transport import Transport, UndeliverableMessage, message_bytes, open_transport
 from eventsapp.models import OutboxMessage, OutboxStatus
-from eventsapp.services.emails import EmailNotValidError, normalise_email
 
 log = logging.getLogger(__name__)
 
@@ -41,35 +48,6 @@ class DeliveryReport:
     failed: int = 0
     dead: int = 0
     errors: list[str] = field(default_factory=list)
-
-
-class Transport(Protocol):
-    def send(self, recipient: str, data: bytes, message_id: str) -> None: ...
-
-
-class FileTransport:
-    """Writes each mail as an .eml file; used when no MAIL_SERVER is configured."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        directory.mkdir(parents=True, exist_ok=True)
-
-    def send(self, recipient: str, data: bytes, message_id: str) -> None:
-        name = message_id.strip("<>").replace("@", "_at_").replace("/", "_")
-        path = self.directory / f"{name}.eml"
-        path.write_bytes(data)
-        log.info("mail written to %s", path)
-
-
-class SMTPTransport:
-    """Many mails over one connection, opened and configured by Flask-Mail."""
-
-    def __init__(self, connection: Connection, envelope_from: str) -> None:
-        self.connection = connection
-        self.envelope_from = envelope_from
-
-    def send(self, recipient: str, data: bytes, message_id: str) -> None:
-        self.connection.host.sendmail(self.envelope_from, [recipient], data)
 
 
 def render_deferred(*, now: datetime, limit: int) -> int:
@@ -145,76 +123,96 @@ def render_deferred(*, now: datetime, limit: int) -> int:
     return len(results)
 
 
-def claim_due(*, now: datetime, limit: int) -> list[Outgoing]:
-    """Claim up to `limit` due rows for this worker and commit the claim."""
-    lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
-    stmt = (
-        select(OutboxMessage)
-        .where(
-            or_(
-                (OutboxMessage.status == OutboxStatus.PENDING)
-                & (OutboxMessage.next_attempt_at <= now)
-                & OutboxMessage.deferred_template.is_(None),
-                (OutboxMessage.status == OutboxStatus.SENDING) & (OutboxMessage.lease_until < now),
-            )
-        )
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(limit)
+_OUTGOING = [f.name for f in fields(Outgoing)]  # the columns a claim reads
+
+
+@dataclass(frozen=True)
+class ClaimedMail(Outgoing):
+    """An outbox row this worker has claimed: `claim` is the token its outcome is recorded
+    under (`record`)."""
+
+    claim: str
+
+
+# Claimable: due and nobody's, i.e. pending and due, or "sending" under a lease that ran out.
+# The statements a claim runs are built once (they run for every mail), bound to `now`.
+_CLAIMABLE = or_(
+    (_OUTBOX.c.status == OutboxStatus.PENDING)
+    & (_OUTBOX.c.next_attempt_at <= bindparam("now"))
+    & _OUTBOX.c.deferred_template.is_(None),
+    (_OUTBOX.c.status == OutboxStatus.SENDING) & (_OUTBOX.c.lease_until < bindparam("now")),
+)
+_DUE_ORDER = (_OUTBOX.c.next_attempt_at, _OUTBOX.c.id)
+# A claim in one statement: the first still claimable of the listed rows (`ids`), locked,
+# skipping rows other workers hold (FOR UPDATE SKIP LOCKED; SQLite has its write lock),
+# becomes "sending" under a fresh token and lease; it counts an attempt.
+_CLAIM = (
+    update(_OUTBOX)
+    .where(
+        _OUTBOX.c.id
+        == select(_OUTBOX.c.id)
+        .where(_CLAIMABLE, _OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+        .order_by(*_DUE_ORDER)
+        .limit(1)
         .with_for_update(skip_locked=True)
+        .scalar_subquery()
     )
-    rows = list(db.session.execute(stmt).scalars())
+    .values(
+        status=OutboxStatus.SENDING,
+        claim_token=bindparam("token"),
+        lease_until=bindparam("lease"),
+        attempts=_OUTBOX.c.attempts + 1,
+    )
+    .returning(*(_OUTBOX.c[name] for name in _OUTGOING))
+)
+
+
+# An outcome is written only where the claim is still this worker's (`record`).
+_RECORD = update(_OUTBOX).where(
+    _OUTBOX.c.id == bindparam("mail_id"),
+    _OUTBOX.c.status == OutboxStatus.SENDING,
+    _OUTBOX.c.claim_token == bindparam("claim"),
+)
+
+
+def _due_ids(now: datetime, limit: int) -> list[int]:
+    """The ids of up to `limit` claimable rows, oldest due first; read, not claimed.
+
+    A pass claims from this list one row at a time (`_claim_next`): finding the due rows
+    means reading and ordering all of them, once a pass rather than once a mail.
+    """
+    stmt = select(_OUTBOX.c.id).where(_CLAIMABLE).order_by(*_DUE_ORDER).limit(limit)
+    return list(db.session.execute(stmt, {"now": now}).scalars())
+
+
+def _claim_next(now: datetime, due: list[int]) -> ClaimedMail | None:
+    """Claim the first row of `due` that is still claimable (another worker may have taken
+    some meanwhile) and take it off the list; not committed. Until the lease, from `now`,
+    runs out, no other worker takes the row."""
+    if not due:
+        return None
+    token = secrets.token_hex(16)
+    lease = now + timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
+    params = {"now": now, "ids": due, "token": token, "lease": lease}
+    row = db.session.execute(_CLAIM, params).one_or_none()
+    if row is None:
+        return None
+    due.remove(row.id)
+    return ClaimedMail(**row._mapping, claim=token)
+
+
+def claim_due(*, now: datetime, limit: int) -> list[ClaimedMail]:
+    """Claim up to `limit` due rows for this worker and commit the claims.
+
+    The worker claims one row at a time as it sends (`deliver_due`); this is for tools and
+    tests that hold claims without sending.
+    """
+    due = _due_ids(now, limit)
     claimed = []
-    for row in rows:
-        row.status = OutboxStatus.SENDING
-        row.lease_until = now + lease
-        row.attempts += 1
-        claimed.append(
-            Outgoing(
-                id=row.id,
-                recipient=row.recipient,
-                language=row.language,
-                subject=row.subject,
-                body_text=row.body_text,
-                body_html=row.body_html,
-                ics=row.ics,
-                ics_method=row.ics_method,
-                extra_headers=row.extra_headers or "",
-                message_id=row.message_id,
-                attempts=row.attempts,
-            )
-        )
+    while (mail := _claim_next(now, due)) is not None:
+        claimed.append(mail)
     db.session.commit()  # from here on the worker uses the plain data, never the rows
     return claimed
-
-
-class UndeliverableMessage(ValueError):
-    """A row that no retry can fix (a recipient that is not one address, say)."""
-
-
-def checked_recipient(address: str) -> str:
-    """Exactly one valid address, or UndeliverableMessage: nothing can add a recipient."""
-    try:
-        recipient = normalise_email(address)
-    except EmailNotValidError as error:
-        raise UndeliverableMessage(f"invalid recipient: {error}") from error
-    if recipient != address.strip().lower():
-        raise UndeliverableMessage("recipient is not a single plain address")
-    return recipient
-
-
-def message_bytes(mail: Outgoing) -> bytes:
-    """The mail as sent. Header values are single lines whatever reached the row."""
-    headers = {"Content-Language": mail.language, "Auto-Submitted": "auto-generated"}
-    for line in mail.extra_headers.splitlines():
-        name, _, value = line.partition(":")
-        if name.strip() and value.strip():
-            headers[name.strip()] = value.strip()
-    return mime.render(
-        mail,
-        sender=current_app.config["MAIL_DEFAULT_SENDER"],
-        recipient=checked_recipient(mail.recipient),
-        headers=headers,
-    )
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -223,91 +221,119 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311 - not a secret
 
 
-def _record(mail_id: int, **values: object) -> None:
-    # A plain table UPDATE: the worker holds no ORM rows that would need synchronising.
-    db.session.execute(
-        update(_OUTBOX).where(_OUTBOX.c.id == mail_id).values(lease_until=None, **values)
+def record(mail: ClaimedMail, **values: object) -> bool:
+    """Write a claimed mail's outcome, unless the claim is no longer this worker's.
+
+    The row must still be "sending" under this worker's token: if the lease ran out and
+    another worker took the mail over, that worker records it, and this late outcome is
+    dropped (False) rather than overwriting it or being counted twice. Not committed.
+    """
+    result = db.session.execute(
+        _RECORD.values(claim_token=None, lease_until=None, **values),
+        {"mail_id": mail.id, "claim": mail.claim},
     )
+    if result.rowcount == 1:
+        return True
+    log.warning("mail %s: the lease ran out and another worker took it over; not recorded", mail.id)
+    return False
 
 
 def _error_text(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"[:2000]
 
 
-def _mark_failed(mail: Outgoing, error: Exception, now: datetime, report: DeliveryReport) -> None:
+def _mark_failed(
+    mail: ClaimedMail, error: Exception, now: datetime, report: DeliveryReport
+) -> None:
     text = _error_text(error)
     if mail.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
-        _record(mail.id, status=OutboxStatus.DEAD, last_error=text)
-        report.dead += 1
-    else:
-        _record(
-            mail.id,
-            status=OutboxStatus.PENDING,
-            last_error=text,
-            next_attempt_at=now + retry_delay(mail.attempts),
-        )
+        if record(mail, status=OutboxStatus.DEAD, last_error=text):
+            report.dead += 1
+    elif record(
+        mail,
+        status=OutboxStatus.PENDING,
+        last_error=text,
+        next_attempt_at=now + retry_delay(mail.attempts),
+    ):
         report.failed += 1
     report.errors.append(text)
     log.warning("mail %s failed (attempt %s): %s", mail.id, mail.attempts, text)
 
 
-def _mark_dead(mail: Outgoing, error: Exception, report: DeliveryReport) -> None:
+def _mark_dead(mail: ClaimedMail, error: Exception, report: DeliveryReport) -> None:
     text = _error_text(error)
-    _record(mail.id, status=OutboxStatus.DEAD, last_error=text)
-    report.dead += 1
+    if record(mail, status=OutboxStatus.DEAD, last_error=text):
+        report.dead += 1
     report.errors.append(text)
     log.warning("mail %s cannot be delivered: %s", mail.id, text)
 
 
-def _send_batch(
-    mails: list[Outgoing], transport: Transport, now: datetime, report: DeliveryReport
-) -> None:
-    for mail in mails:
-        try:
-            transport.send(mail.recipient, message_bytes(mail), mail.message_id)
-        except UndeliverableMessage as error:
+def _send_one(
+    mail: ClaimedMail, transport: Transport, now: datetime, report: DeliveryReport
+) -> bool:
+    """Send one claimed mail and record its outcome (not committed). False when the
+    connection is gone, so that the pass ends instead of failing every mail after it."""
+    try:
+        transport.send(mail.recipient, message_bytes(mail), mail.message_id)
+    except UndeliverableMessage as error:
+        _mark_dead(mail, error, report)
+    except smtplib.SMTPRecipientsRefused as error:
+        if all(code >= 500 for code, _ in error.recipients.values()):
             _mark_dead(mail, error, report)
-        except smtplib.SMTPRecipientsRefused as error:
-            if all(code >= 500 for code, _ in error.recipients.values()):
-                _mark_dead(mail, error, report)
-            else:
-                _mark_failed(mail, error, now, report)
-        except (smtplib.SMTPException, OSError) as error:
-            _mark_failed(mail, error, now, report)
         else:
-            _record(mail.id, status=OutboxStatus.SENT, sent_at=now, last_error="")
+            _mark_failed(mail, error, now, report)
+    except (smtplib.SMTPServerDisconnected, OSError) as error:
+        _mark_failed(mail, error, now, report)
+        return False
+    except smtplib.SMTPException as error:
+        _mark_failed(mail, error, now, report)
+    else:
+        if record(mail, status=OutboxStatus.SENT, sent_at=now, last_error=""):
             report.sent += 1
-        db.session.commit()  # one mail's outcome at a time: a crash resends at most one
+    return True
 
 
-def deliver_due(*, now: datetime, limit: int | None = None) -> DeliveryReport:
-    """Send one batch of due mail over one connection and record each outcome."""
+def _clock(start: datetime) -> Callable[[], datetime]:
+    """`start` moved on by the time that has passed since. Leases, `sent_at` and retry
+    times count from the moment of each claim or outcome, not from the start of a pass that
+    may take longer than a lease; callers (tests) still choose the time a pass starts at."""
+    began = time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - began)
+
+
+def _never() -> bool:
+    return False
+
+
+def deliver_due(
+    *, now: datetime, limit: int | None = None, stop: Callable[[], bool] = _never
+) -> DeliveryReport:
+    """Send up to `limit` due mails over one connection, claiming one at a time.
+
+    Each mail's outcome is committed together with the claim of the next one: a crash
+    leaves at most one row "sending" (taken over after its lease), and a lease only ever
+    has to cover one send. `stop` is asked before each further claim; once it says yes the
+    pass ends with the mail in hand sent and recorded, and nothing claimed.
+    """
     report = DeliveryReport()
     limit = limit or current_app.config["OUTBOX_BATCH_SIZE"]
     report.rendered = render_deferred(now=now, limit=limit)
-    mails = claim_due(now=now, limit=limit)
-    if not mails:
-        return report
-    if not current_app.config.get("MAIL_SERVER"):
-        _send_batch(mails, FileTransport(Path(current_app.config["MAIL_FILE_DIR"])), now, report)
-        return report
+    clock = _clock(now)
+    due = [] if stop() else _due_ids(clock(), limit)
+    mail = _claim_next(clock(), due)
+    db.session.commit()
     try:
-        with flask_mail.connect() as connection:
-            sender = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
-            _send_batch(mails, SMTPTransport(connection, sender), now, report)
+        with open_transport() as transport:
+            while mail is not None:
+                connected = _send_one(mail, transport, clock(), report)
+                mail = _claim_next(clock(), due) if connected and not stop() else None
+                db.session.commit()  # this mail's outcome and the next claim, together
     except (smtplib.SMTPException, OSError) as error:
-        # The server could not be reached (or dropped us): every mail still claimed waits.
-        still_claimed = set(
-            db.session.execute(
-                select(OutboxMessage.id).where(
-                    OutboxMessage.id.in_([m.id for m in mails]),
-                    OutboxMessage.status == OutboxStatus.SENDING,
-                )
-            ).scalars()
-        )
-        for outgoing in mails:
-            if outgoing.id in still_claimed:
-                _mark_failed(outgoing, error, now, report)
+        # The server could not be reached: this pass's mail waits for its next attempt, as
+        # a batch did before. (Raised by QUIT at the end of a pass, there is no mail left.)
+        while mail is not None:
+            _mark_failed(mail, error, clock(), report)
+            mail = _claim_next(clock(), due)
         db.session.commit()
     return report
 

@@ -11,7 +11,7 @@ from eventsapp.database import UTCDateTime, db, utcnow
 
 class OutboxStatus(enum.StrEnum):
     PENDING = "pending"
-    SENDING = "sending"  # claimed by a worker until `lease_until`
+    SENDING = "sending"  # claimed by a worker (`claim_token`) until `lease_until`
     SENT = "sent"
     DEAD = "dead"  # gave up after too many attempts; an admin may retry
 
@@ -58,9 +58,13 @@ class OutboxMessage(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Random per claim, while the row is "sending". A worker records an outcome only where the
+    # token is still its own: once its lease ran out and another worker took the mail over,
+    # the late outcome changes nothing (eventsapp/mail/delivery.py).
+    claim_token: Mapped[str | None] = mapped_column(String(32))
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def __repr__(self) -> str:
-        return f"<OutboxMessage {self.id} {self.dedupe_key} {self.status}>"
+        return f"<OutboxMessage {self.id} {self.status}>"  # the key may hold an address
