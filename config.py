@@ -23,12 +23,20 @@ def _int(name: str, default: int) -> int:
     return int(value) if value and value.strip() else default
 
 
+# Options for every database engine. `hide_parameters` keeps the values bound to a statement
+# (names, addresses, token nonces) out of SQLAlchemy's exception messages and log lines: a
+# traceback then shows the SQL but "[SQL parameters hidden due to hide_parameters=True]"
+# instead of the row (eventsapp/logs.py redacts what is left). Overrides passed to
+# `create_app` should be merged into these, not replace them (tests/conftest.py does).
+ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
+
+
 class Config:
     """Settings for a real deployment; every value can be set from the environment."""
 
     SECRET_KEY = os.environ.get("SECRET_KEY")  # None: a key is kept in instance/secret_key
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # None: SQLite in instance/
-    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = dict(ENGINE_OPTIONS)
 
     EVENTSAPP_BASE_URL = os.environ.get("EVENTSAPP_BASE_URL", "http://127.0.0.1:5000")
     EVENTSAPP_TIMEZONE = os.environ.get("EVENTSAPP_TIMEZONE", "Europe/Berlin")
@@ -96,6 +104,11 @@ class Config:
     DATA_REQUEST_RATE_LIMIT = os.environ.get("DATA_REQUEST_RATE_LIMIT", "5 per minute")
     DATA_REQUEST_RATE_LIMIT_PER_EMAIL = os.environ.get(
         "DATA_REQUEST_RATE_LIMIT_PER_EMAIL", "3 per hour"
+    )
+    # Forms without an address to key on: per client address only.
+    FEEDBACK_RATE_LIMIT = os.environ.get("FEEDBACK_RATE_LIMIT", "3 per minute;10 per day")
+    CALENDAR_LINK_RATE_LIMIT = os.environ.get(
+        "CALENDAR_LINK_RATE_LIMIT", "3 per minute;10 per hour"
     )
 
     WTF_CSRF_TIME_LIMIT = 8 * 3600

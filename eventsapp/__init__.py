@@ -30,6 +30,11 @@ def create_app(config: str | type | None = None, **overrides: Any) -> Flask:
         config = getattr(config_module, config)
     app.config.from_object(config)
     app.config.update(overrides)
+    # Options given by a caller add to the defaults; none drops `hide_parameters`.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **config_module.ENGINE_OPTIONS,
+        **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+    }
     _fill_instance_defaults(app)
     if app.config["PROXY_FIX_HOPS"]:
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -168,6 +168,8 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "commit")
     def _on_commit(connection: Any) -> None:
+        if connection.invalidated:  # the connection was lost; `_on_invalidate` let go
+            return
         record = connection.connection
         if queue.holds(record.info):
             try:
@@ -177,6 +179,8 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "rollback")
     def _on_rollback(connection: Any) -> None:
+        if connection.invalidated:  # the connection was lost; `_on_invalidate` let go
+            return
         record = connection.connection
         if queue.holds(record.info):
             try:

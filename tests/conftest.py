@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import socket
@@ -23,8 +24,10 @@ from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy import create_engine, text
 from werkzeug.serving import make_server
 
+from config import ENGINE_OPTIONS
 from eventsapp import create_app
 from eventsapp.database import db
+from eventsapp.logs import leaks
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "eventsapp" / "translations"
 
@@ -39,6 +42,76 @@ def compiled_catalogs() -> None:
                 catalog = read_po(source, locale=po.parent.parent.name)
             with mo.open("wb") as target:
                 write_mo(target, catalog)
+
+
+# --- no personal data in any log line ----------------------------------------------------
+
+
+class LeakGuard(logging.Handler):
+    """Formats every record of the session (message and traceback) as a handler would write
+    it, and keeps those that still carry a mail address, a token or a secret link.
+
+    Names cannot be found by a pattern; tests/test_logs.py checks them where they would
+    come from (SQL errors of a registration).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        self.test = "(no test)"
+        self.seen = 0
+        self.leaked: list[tuple[str, str, list[str]]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = self.format(record)
+        self.seen += 1
+        found = leaks(text)
+        if found:
+            self.leaked.append((self.test, text, found))
+
+    def attach(self) -> None:
+        """On the root logger at INFO, with every logger enabled. Again before each test:
+        alembic's env.py (`fileConfig`) drops the root's handlers and disables every
+        logger it does not name, so after a migration test nothing else would be seen."""
+        root = logging.getLogger()
+        if self not in root.handlers:
+            root.addHandler(self)
+        if root.level > logging.INFO:
+            root.setLevel(logging.INFO)
+        for logger in logging.root.manager.loggerDict.values():
+            if isinstance(logger, logging.Logger) and logger.disabled:
+                logger.disabled = False
+
+
+_leak_guard = LeakGuard()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_personal_data_in_logs() -> Iterator[LeakGuard]:
+    """Fails the run (an error at the last test's teardown) when any record logged during
+    the session, traceback included, holds a mail address, a token or a secret link."""
+    root = logging.getLogger()
+    level = root.level
+    _leak_guard.attach()
+    yield _leak_guard
+    root.removeHandler(_leak_guard)
+    root.setLevel(level)
+    if _leak_guard.leaked:
+        report = "\n\n".join(
+            f"{test}: {found}\n{text}" for test, text, found in _leak_guard.leaked[:20]
+        )
+        pytest.fail(
+            f"{len(_leak_guard.leaked)} of {_leak_guard.seen} log records carry an address, "
+            f"a token or a secret link:\n\n{report}",
+            pytrace=False,
+        )
+
+
+@pytest.fixture(autouse=True)
+def watch_logs(request: pytest.FixtureRequest, no_personal_data_in_logs: LeakGuard) -> None:
+    """Names the running test in the leak report and puts the guard back in place."""
+    no_personal_data_in_logs.test = request.node.nodeid
+    no_personal_data_in_logs.attach()
 
 
 POSTGRES_URL = os.environ.get(
@@ -129,7 +202,7 @@ def make_app(
         database_url = POSTGRES_URL
         engine_options = {"connect_args": {"options": f"-csearch_path={_new_postgres_schema()}"}}
     database_url = database_url or sqlite_url(tmp_path)
-    options = {"pool_pre_ping": True, **(engine_options or {})}
+    options = {**ENGINE_OPTIONS, **(engine_options or {})}  # hide_parameters as in production
     app = create_app(
         "TestConfig",
         SQLALCHEMY_DATABASE_URI=database_url,
