@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Iterable
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, Field, SelectMultipleField, StringField
+from wtforms import DateField, EmailField, Field, SelectMultipleField, StringField, TimeField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from eventsapp.services.emails import EmailNotValidError, normalise_email
+from eventsapp.services.recurrence import EARLIEST_DAY, LATEST_DAY, within_range
 
 # Joiners shape Arabic, Persian and Indic names correctly; they are letters' business.
 _ALLOWED_FORMAT_CHARACTERS = frozenset({"\u200c", "\u200d"})
@@ -65,6 +74,39 @@ CHOICE_MESSAGES = {
 DATE_MESSAGE = _l("Bitte geben Sie ein gültiges Datum an (TT.MM.JJJJ).")
 TIME_MESSAGE = _l("Bitte geben Sie eine gültige Uhrzeit an, z. B. 18:00.")
 NUMBER_MESSAGE = _l("Bitte geben Sie eine ganze Zahl an.")
+DATE_RANGE_MESSAGE = _l(
+    "Bitte geben Sie ein Datum vom %(first)s bis zum %(last)s an.",
+    first=f"{EARLIEST_DAY:%d.%m.%Y}",
+    last=f"{LATEST_DAY:%d.%m.%Y}",
+)
+
+
+def day_in_range(value: date | None) -> date | None:
+    """`value` if the app can work with that day, else ValueError with the message to show.
+
+    The one check behind every date the back office takes (date inputs and the schedule's
+    list of dates): a year like 0001 parses, but placing it in UTC overflows.
+    """
+    if value is not None and not within_range(value):
+        raise ValueError(DATE_RANGE_MESSAGE)
+    return value
+
+
+class DayField(DateField):
+    """A date input that refuses days outside EARLIEST_DAY..LATEST_DAY, as it refuses typos.
+
+    The refusal happens while parsing, like "not a date": the field's data stays None, so
+    no form-level check and no view ever sees such a day, and a field that does not apply
+    (RequiredWhen) drops the message with the input.
+    """
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        super().process_formdata(valuelist)
+        try:
+            day_in_range(self.data)
+        except ValueError:
+            self.data = None
+            raise
 
 
 class RequiredWhen:
@@ -123,6 +165,27 @@ def email_field(
         ],
         render_kw=render_kw,
         **kwargs,
+    )
+
+
+def date_field(label: object, *validators: object, required: object | None = None) -> DayField:
+    """A date input (TT.MM.JJJJ in the message, ISO from browsers) within the app's days.
+
+    `required`: the message when it is empty; without it, pass the validators that decide.
+    """
+    first = [InputRequired(required)] if required else []
+    return DayField(
+        label,
+        validators=[*first, *validators],
+        invalid_value_message=DATE_MESSAGE,
+        render_kw={"min": EARLIEST_DAY.isoformat(), "max": LATEST_DAY.isoformat()},
+    )
+
+
+def time_field(label: object, *, required: object) -> TimeField:
+    """A required time of day (HH:MM); the day it belongs to is checked by date_field."""
+    return TimeField(
+        label, validators=[InputRequired(required)], invalid_value_message=TIME_MESSAGE
     )
 
 

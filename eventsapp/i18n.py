@@ -79,12 +79,28 @@ def register(app: Flask) -> None:
         endpoint, arguments = "public.home", {}
         if request.method == "GET" and request.endpoint and request.url_rule is not None:
             endpoint = request.endpoint
-            arguments = {**(request.view_args or {}), **request.args.to_dict()}
+            arguments = {**query_arguments(), **(request.view_args or {})}
         links = []
         for code in available_languages():
             try:
                 url = url_for(endpoint, **{**arguments, "lang": code})
-            except BuildError:
+            except (BuildError, ValueError):
                 url = url_for("public.home", lang=code)
             links.append((code, LANGUAGE_NAMES[code], url))
         return {"language_links": links}
+
+
+def query_arguments() -> dict[str, str]:
+    """The request's ordinary query parameters (the first value of each), to repeat in a link.
+
+    url_for reads `_external`, `_scheme`, `_anchor`, `_method` (and any later `_` name) as
+    instructions and `endpoint` as its own argument: from a query string they would make
+    absolute links to a made-up scheme, add fragments, or raise. No page reads such a
+    parameter, so they are left out. The page's own path arguments are not taken from the
+    query either (the caller lets the view's arguments win).
+    """
+    return {
+        name: value
+        for name, value in request.args.items()
+        if not name.startswith("_") and name != "endpoint"
+    }

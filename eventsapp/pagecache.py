@@ -2,7 +2,7 @@
 
 The programme, format, organisation and session pages look the same for every anonymous
 visitor in one language, except for the form's CSRF token. So the first rendering is kept
-per process (path, language) and later visitors get a copy with their own token. Links in
+per process (page, language) and later visitors get a copy with their own token. Links in
 pages are relative or built from EVENTSAPP_BASE_URL, never from the request's Host.
 
 A kept page is dropped
@@ -20,6 +20,12 @@ A kept page is dropped
 Signed-in visitors, pages with a message to show (flash), pages asked for with a query
 string (the API keeps its filters in the key instead) and anything but a 200 are rendered
 fresh every time.
+
+Pages are kept by endpoint and view arguments, not by path, so `/sessions/0001` is the page
+of `/sessions/1`, not a new entry. Answers to a query string (the API's filters) are kept
+apart from the pages asked for without one, in a small store of their own with a bound per
+page: anyone can make up query strings by the thousand, and they must only ever push out
+each other, never the programme or the plain API.
 """
 
 from __future__ import annotations
@@ -41,6 +47,19 @@ from eventsapp.database import WROTE, db, utcnow
 from eventsapp.models import Contingent, Format, Organisation, Registration, Session
 
 MAX_AGE = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class PageKey:
+    endpoint: str
+    view_args: tuple  # the path's arguments, sorted by name
+    language: str
+    query: tuple = ()  # (name, values) of the parameters the view reads; () if none was given
+
+    @property
+    def page(self) -> tuple:
+        """What the per-page bound of the query variants counts by (all languages)."""
+        return self.endpoint, self.view_args
 
 
 @dataclass(frozen=True)
@@ -77,12 +96,23 @@ def fingerprint() -> tuple:
 
 
 class PageCache:
-    def __init__(self, max_entries: int = 256) -> None:
-        self._pages: dict[tuple, Page] = {}
+    """`pages`: answers to requests without a query string the view reads; `variants`: the
+    rest, at most `max_variants` and `max_variants_per_page` for one page. Each store drops
+    its oldest entry when full, so a flood of variants never touches `pages`. Read the two
+    dicts freely (tests do); change them only through the methods, which hold the lock.
+    """
+
+    def __init__(
+        self, max_entries: int = 256, max_variants: int = 32, max_variants_per_page: int = 16
+    ) -> None:
+        self.pages: dict[PageKey, Page] = {}
+        self.variants: dict[PageKey, Page] = {}
         self._lock = threading.Lock()
         self._fingerprint: tuple | None = None
         self._checked_at = float("-inf")
         self.max_entries = max_entries
+        self.max_variants = max_variants
+        self.max_variants_per_page = max_variants_per_page
 
     def _check(self) -> None:
         now = time.monotonic()
@@ -91,26 +121,36 @@ class PageCache:
         current = fingerprint()
         with self._lock:
             if current != self._fingerprint:
-                self._pages.clear()
+                self.pages.clear()
+                self.variants.clear()
                 self._fingerprint = current
             self._checked_at = now
 
-    def get(self, key: tuple) -> Page | None:
+    def get(self, key: PageKey) -> Page | None:
         self._check()
-        page = self._pages.get(key)
+        page = (self.variants if key.query else self.pages).get(key)
         if page is not None and utcnow() >= page.expires:
             return None
         return page
 
-    def put(self, key: tuple, page: Page) -> None:
+    def put(self, key: PageKey, page: Page) -> None:
         with self._lock:
-            if key not in self._pages and len(self._pages) >= self.max_entries:
-                self._pages.pop(next(iter(self._pages)))
-            self._pages[key] = page
+            store = self.variants if key.query else self.pages
+            store.pop(key, None)  # a page rendered again counts as the newest
+            if key.query:
+                same_page = [k for k in self.variants if k.page == key.page]
+                if len(same_page) >= self.max_variants_per_page:
+                    self.variants.pop(same_page[0])
+                elif len(self.variants) >= self.max_variants:
+                    self.variants.pop(next(iter(self.variants)))
+            elif len(self.pages) >= self.max_entries:
+                self.pages.pop(next(iter(self.pages)))
+            store[key] = page
 
     def clear(self) -> None:
         with self._lock:
-            self._pages.clear()
+            self.pages.clear()
+            self.variants.clear()
             self._checked_at = float("-inf")
 
 
@@ -139,7 +179,8 @@ def cached_for_visitors(view: Callable | None = None, *, query: tuple[str, ...] 
     """Serve the view's page from the cache to anonymous visitors (see the module).
 
     `query`: the parameters the view reads (the API's filters); they become part of the key
-    and others are ignored, so made-up parameters cannot crowd real pages out of the cache.
+    and others are ignored. Answers with any of them given are variants, kept apart (see
+    PageCache), so made-up values cannot crowd real pages out of the cache.
     Without it any query string turns the cache off (pages repeat their parameters in the
     language links, and `?lang=` sets a cookie).
     """
@@ -151,8 +192,13 @@ def cached_for_visitors(view: Callable | None = None, *, query: tuple[str, ...] 
         if not _cacheable(query):
             return view(**kwargs)
         cache = page_cache()
-        arguments = tuple((name, tuple(request.args.getlist(name))) for name in query)
-        key = (request.path, arguments, str(get_locale()))
+        given = tuple((name, tuple(request.args.getlist(name))) for name in query)
+        key = PageKey(
+            request.endpoint or "",
+            tuple(sorted((request.view_args or {}).items())),
+            str(get_locale()),
+            given if any(values for _, values in given) else (),
+        )
         page = cache.get(key)
         if page is not None:
             body = page.body

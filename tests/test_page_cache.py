@@ -8,10 +8,11 @@ from the cache.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from flask import template_rendered
 from sqlalchemy import update
 
 from eventsapp.database import db, utcnow
@@ -167,3 +168,72 @@ def test_the_api_keeps_each_query_apart_and_revalidates(slow_recheck_app):
         rules.register_for_session(db.session.get(Session, police_id), applicant(2), now=utcnow())
         db.session.commit()
     assert client.get(f"/api/v1/sessions?format={slugs[0]}").json[0]["seats_left"] == 1
+
+
+def _made_up_query(n: int) -> str:
+    """A different query string each time, over all four filters the API keys on."""
+    day = date(2027, 1, 1) + timedelta(days=n)
+    return [
+        f"format=erfunden-{n}",
+        f"organisation=niemand-{n}",
+        f"from={day}",
+        f"to={day}&format=x{n}",
+    ][n % 4]
+
+
+def test_made_up_query_strings_cannot_push_real_pages_out(slow_recheck_app, monkeypatch):
+    app = slow_recheck_app
+    session_id = _session(app)
+    now = utcnow()
+    monkeypatch.setattr("eventsapp.pagecache.utcnow", lambda: now)  # no page ages meanwhile
+    visitor = app.test_client()
+    for url in ("/", "/api/v1/sessions", f"/sessions/{session_id}"):
+        assert visitor.get(url).status_code == 200
+    cache = app.extensions["eventsapp.page_cache"]
+    kept = dict(cache.pages)
+    assert {(k.endpoint, k.query) for k in kept} == {
+        ("public.home", ()),
+        ("api.sessions", ()),
+        ("public.session_detail", ()),
+    }
+
+    for n in range(1000):
+        response = visitor.get(f"/api/v1/sessions?{_made_up_query(n)}")
+        assert response.status_code == 200, n
+
+    # The made-up answers were kept, but only among themselves and within their bounds ...
+    assert 0 < len(cache.variants) <= cache.max_variants_per_page <= cache.max_variants
+    assert all(k.endpoint == "api.sessions" and k.query for k in cache.variants)
+    # ... and every page asked for without a query string is still there, the same object.
+    assert cache.pages.keys() == kept.keys()
+    assert all(cache.pages[key] is page for key, page in kept.items())
+
+    # Asked for again, they come from the cache: nothing is rendered or counted anew.
+    rendered = []
+
+    def record(sender, template, context, **extra) -> None:
+        rendered.append(template.name)
+
+    def counted_again(*args, **kwargs):
+        raise AssertionError("the API built its answer again")
+
+    monkeypatch.setattr("eventsapp.api.routes.seat_counts_for", counted_again)
+    with template_rendered.connected_to(record, app):
+        home = visitor.get("/")
+        api = visitor.get("/api/v1/sessions")
+    assert home.status_code == 200 and "Blick in die Polizei" in home.get_data(as_text=True)
+    assert api.status_code == 200 and api.json[0]["id"] == session_id
+    assert rendered == []
+
+
+def test_a_path_written_differently_is_the_same_page(slow_recheck_app):
+    app = slow_recheck_app
+    session_id = _session(app)
+    visitor = app.test_client()
+    first = visitor.get(f"/sessions/{session_id}").get_data(as_text=True)
+    cache = app.extensions["eventsapp.page_cache"]
+    kept = dict(cache.pages)
+    for zeros in range(1, 300):  # /sessions/01, /sessions/001, ... all show session 1
+        page = visitor.get(f"/sessions/{'0' * zeros}{session_id}").get_data(as_text=True)
+        assert CSRF_RE.sub("", page) == CSRF_RE.sub("", first)
+    assert cache.pages.keys() == kept.keys()

@@ -8,27 +8,26 @@ from datetime import date, datetime, time
 
 from flask import Response, current_app, request
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from eventsapp.api import bp
 from eventsapp.database import db, utcnow
+from eventsapp.errors import json_error
 from eventsapp.models import Format, Organisation, Session, SessionStatus
 from eventsapp.pagecache import cached_for_visitors, valid_until
 from eventsapp.services import sessions as listing
-from eventsapp.services.recurrence import RecurrenceError, local_to_utc
+from eventsapp.services.recurrence import EARLIEST_DAY, LATEST_DAY, RecurrenceError, local_to_utc
 from eventsapp.services.registrations import seat_counts_for
 from eventsapp.urls import external_url
 
-
-def _error(message: str, status: int = 400) -> Response:
-    return Response(json.dumps({"error": message}), status=status, mimetype="application/json")
+DAY_MESSAGE = f"from and to must be dates as YYYY-MM-DD from {EARLIEST_DAY} to {LATEST_DAY}"
 
 
 def _day(name: str) -> date | None:
     value = request.args.get(name)
     if value is None:
         return None
-    return date.fromisoformat(value)  # ValueError for anything but YYYY-MM-DD
+    return date.fromisoformat(value)  # ValueError for anything but an ISO date
 
 
 @bp.get("/sessions")
@@ -38,20 +37,16 @@ def sessions():
     now = utcnow()
     viewer = current_user if current_user.is_authenticated else None
     zone = current_app.config["EVENTSAPP_TIMEZONE"]
-    try:
+    try:  # local_to_utc refuses days it cannot place (from=0001-01-01 is in the year 0 UTC)
         first, last = _day("from"), _day("to")
         start = local_to_utc(datetime.combine(first, time(0)), zone) if first else now
         end = local_to_utc(datetime.combine(last, time(23, 59)), zone) if last else None
     except (ValueError, RecurrenceError):
-        return _error("from and to must be dates as YYYY-MM-DD")
+        return json_error(DAY_MESSAGE, 400)
     stmt = (
-        select(Session)
-        .join(Session.format)
-        .where(
-            Format.visibility.in_(listing.visible_visibilities(viewer)),
-            Session.status.in_([SessionStatus.PUBLISHED, SessionStatus.CANCELLED]),
-            Session.ends_at > start,
-        )
+        listing.visible_sessions(listing.audience_of(viewer))
+        .where(Session.ends_at > start)
+        .options(joinedload(Session.format), joinedload(Session.host_organisation))
     )
     if end is not None:
         stmt = stmt.where(Session.starts_at <= end)

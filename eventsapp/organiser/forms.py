@@ -8,7 +8,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     IntegerField,
     RadioField,
     SelectField,
@@ -26,16 +25,18 @@ from wtforms.validators import (
 
 from eventsapp.forms import (
     CHOICE_MESSAGES,
-    DATE_MESSAGE,
     NUMBER_MESSAGE,
-    TIME_MESSAGE,
+    DayField,
     MultiCheckboxField,
     RequiredWhen,
+    date_field,
+    day_in_range,
     email_field,
     options,
     plain_text,
     strip,
     text_field,
+    time_field,
 )
 from eventsapp.i18n import LANGUAGE_NAMES
 from eventsapp.services.recurrence import MAX_OCCURRENCES, RecurrenceSpec
@@ -186,15 +187,11 @@ class ScheduleForm(FlaskForm):
     nth = SelectField(
         **CHOICE_MESSAGES, label=_l("Am"), coerce=int, choices=options(NTH_CHOICES), default=2
     )
-    start_date = DateField(
-        invalid_value_message=DATE_MESSAGE,
-        label=_l("Erster möglicher Tag"),
-        validators=[InputRequired(_l("Bitte geben Sie ein Datum an (TT.MM.JJJJ)."))],
+    start_date = date_field(
+        _l("Erster möglicher Tag"), required=_l("Bitte geben Sie ein Datum an (TT.MM.JJJJ).")
     )
-    start_time = TimeField(
-        invalid_value_message=TIME_MESSAGE,
-        label=_l("Beginn (Uhrzeit)"),
-        validators=[InputRequired(_l("Bitte geben Sie eine Uhrzeit an (HH:MM)."))],
+    start_time = time_field(
+        _l("Beginn (Uhrzeit)"), required=_l("Bitte geben Sie eine Uhrzeit an (HH:MM).")
     )
     end = RadioField(
         **CHOICE_MESSAGES,
@@ -214,12 +211,9 @@ class ScheduleForm(FlaskForm):
             ),
         ],
     )
-    until = DateField(
-        invalid_value_message=DATE_MESSAGE,
-        label=_l("Letzter möglicher Tag"),
-        validators=[
-            RequiredWhen(_ends_on_date, _l("Bitte geben Sie das Enddatum an (TT.MM.JJJJ)."))
-        ],
+    until = date_field(
+        _l("Letzter möglicher Tag"),
+        RequiredWhen(_ends_on_date, _l("Bitte geben Sie das Enddatum an (TT.MM.JJJJ).")),
     )
     dates = TextAreaField(
         _l("Daten (eines pro Zeile, z. B. 14.01.2027)"),
@@ -228,7 +222,7 @@ class ScheduleForm(FlaskForm):
         render_kw={"rows": 5},
     )
 
-    def validate_until(self, field: DateField) -> None:
+    def validate_until(self, field: DayField) -> None:
         if self.start_date.data and field.data and field.data < self.start_date.data:
             raise ValidationError(_l("Das Ende liegt vor dem ersten Tag."))
 
@@ -244,7 +238,10 @@ class ScheduleForm(FlaskForm):
                 raise ValidationError(
                     _l("„%(line)s“ ist kein Datum. Bitte so: 14.01.2027", line=line.strip()[:40])
                 )
-            parsed.append(value)
+            try:
+                parsed.append(day_in_range(value))
+            except ValueError as error:
+                raise ValidationError(error.args[0]) from error
         if not parsed:
             raise ValidationError(_l("Bitte geben Sie mindestens ein Datum an."))
         if len(parsed) > MAX_OCCURRENCES:
@@ -275,21 +272,9 @@ def _parse_day(text: str) -> date | None:
 
 
 class SessionForm(FlaskForm):
-    start_date = DateField(
-        invalid_value_message=DATE_MESSAGE,
-        label=_l("Datum"),
-        validators=[InputRequired(_l("Bitte geben Sie ein Datum an."))],
-    )
-    start_time = TimeField(
-        invalid_value_message=TIME_MESSAGE,
-        label=_l("Beginn"),
-        validators=[InputRequired(_l("Bitte geben Sie eine Uhrzeit an."))],
-    )
-    end_time = TimeField(
-        invalid_value_message=TIME_MESSAGE,
-        label=_l("Ende"),
-        validators=[InputRequired(_l("Bitte geben Sie eine Uhrzeit an."))],
-    )
+    start_date = date_field(_l("Datum"), required=_l("Bitte geben Sie ein Datum an."))
+    start_time = time_field(_l("Beginn"), required=_l("Bitte geben Sie eine Uhrzeit an."))
+    end_time = time_field(_l("Ende"), required=_l("Bitte geben Sie eine Uhrzeit an."))
     scope = RadioField(
         **CHOICE_MESSAGES,
         label=_l("Zeitänderung gilt für"),
@@ -363,11 +348,7 @@ class PublishForm(FlaskForm):
 
 
 class GenerateForm(FlaskForm):
-    until = DateField(
-        invalid_value_message=DATE_MESSAGE,
-        label=_l("Entwürfe anlegen bis"),
-        validators=[InputRequired(_l("Bitte geben Sie ein Datum an."))],
-    )
+    until = date_field(_l("Entwürfe anlegen bis"), required=_l("Bitte geben Sie ein Datum an."))
 
 
 class ManualRegistrationForm(FlaskForm):
@@ -393,16 +374,8 @@ class ManualRegistrationForm(FlaskForm):
 class ContingentForm(FlaskForm):
     organisation = SelectField(**CHOICE_MESSAGES, label=_l("Partnerorganisation"), coerce=int)
     seats = _number(_l("Plätze"), 1, MAX_CAPACITY)
-    release_date = DateField(
-        invalid_value_message=DATE_MESSAGE,
-        label=_l("Freigabe am"),
-        validators=[InputRequired(_l("Bitte geben Sie ein Datum an."))],
-    )
-    release_time = TimeField(
-        invalid_value_message=TIME_MESSAGE,
-        label=_l("um"),
-        validators=[InputRequired(_l("Bitte geben Sie eine Uhrzeit an."))],
-    )
+    release_date = date_field(_l("Freigabe am"), required=_l("Bitte geben Sie ein Datum an."))
+    release_time = time_field(_l("um"), required=_l("Bitte geben Sie eine Uhrzeit an."))
 
     def __init__(self, *args, partner_choices: list[tuple[int, str]], **kwargs) -> None:
         super().__init__(*args, **kwargs)

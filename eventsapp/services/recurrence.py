@@ -12,6 +12,13 @@ from flask_babel import lazy_gettext as _l
 MAX_OCCURRENCES = 200
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
+# The days a date may fall on anywhere (forms, API filters, placed sessions). Far enough from
+# datetime's own limits (years 1 and 9999) that no shift between a time zone and UTC, no
+# session length or reminder offset and no feed's time-zone year can overflow; wide enough
+# to be in nobody's way. A year typed as 0001 gets a message instead of an OverflowError.
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2999, 12, 31)
+
 
 class RecurrenceError(ValueError):
     """A rule that cannot be used; `message` is for the organiser, `field` names the input."""
@@ -22,12 +29,28 @@ class RecurrenceError(ValueError):
         self.field = field
 
 
+def within_range(day: date) -> bool:
+    """Whether `day` lies between EARLIEST_DAY and LATEST_DAY, the days the app works with."""
+    return EARLIEST_DAY <= day <= LATEST_DAY
+
+
 def local_to_utc(local: datetime, timezone: str) -> datetime:
     """Place a naive local wall time in its zone and return it in UTC.
 
     A time that does not exist (the hour skipped when clocks go forward) is refused rather
     than silently shifted. A time that exists twice (clocks go back) means the first one.
+    A day outside EARLIEST_DAY..LATEST_DAY is refused too: forms check their own fields, but
+    rules expand beyond what was typed (a weekly series from December 2999), and the
+    callers already turn a RecurrenceError into a message, where an OverflowError was a 500.
     """
+    if not within_range(local.date()):
+        raise RecurrenceError(
+            _l(
+                "Termine sind nur vom %(first)s bis zum %(last)s möglich.",
+                first=f"{EARLIEST_DAY:%d.%m.%Y}",
+                last=f"{LATEST_DAY:%d.%m.%Y}",
+            )
+        )
     zone = ZoneInfo(timezone)
     aware = local.replace(tzinfo=zone, fold=0)
     in_utc = aware.astimezone(UTC)
