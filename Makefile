@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: serve run test lint install install-test browser node bench-feeds bench-mail bench-load translations
+.PHONY: serve run test lint install install-test browser node bench-feeds bench-mail bench-load bench-answers translations
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -93,6 +93,10 @@ bench-mail: $(VENV)/.installed-test
 bench-load: $(VENV)/.installed-test
 	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python -m benchmarks.load
+
+## bench-answers: registering and subscribing take as long for known as for new addresses
+bench-answers: $(VENV)/.installed-test
+	$(BIN)/python -m benchmarks.answer_timing
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -6,19 +6,33 @@ several processes serve); a 429 gets a readable page in the visitor's language.
 
 from __future__ import annotations
 
+import contextlib
+import unicodedata
 from collections.abc import Callable
 
 from flask import current_app, request
 
 from eventsapp.extensions import limiter
+from eventsapp.services.emails import EmailNotValidError, normalise_email
 
 
 def _configured(name: str) -> Callable[[], str]:
     return lambda: current_app.config[name]
 
 
+def rate_limit_key(address: str) -> str:
+    """The key of an address's limits: its normalised form (see `normalise_email`), folded
+    further (NFKC, case-folded), so that no way of writing one mailbox (fullwidth letters,
+    upper case, a domain in Unicode or as xn--) gets limits of its own. Folding too much
+    only ever joins two addresses' limits, never splits one's."""
+    text = address.strip()[:254]
+    with contextlib.suppress(EmailNotValidError):
+        text = normalise_email(text)
+    return unicodedata.normalize("NFKC", text).casefold() or "-"
+
+
 def _submitted_email() -> str:
-    return (request.form.get("email") or "").strip().lower()[:254] or "-"
+    return rate_limit_key(request.form.get("email") or "")
 
 
 def form_limits(name: str) -> Callable:
@@ -32,3 +46,8 @@ def form_limits(name: str) -> Callable:
         return limiter.limit(_configured(f"{name}_RATE_LIMIT"), methods=["POST"])(view)
 
     return decorator
+
+
+def client_limit(name: str) -> Callable:
+    """`<NAME>_RATE_LIMIT` per client address, on POST only (forms without an address)."""
+    return limiter.limit(_configured(f"{name}_RATE_LIMIT"), methods=["POST"])

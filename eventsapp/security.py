@@ -19,6 +19,10 @@ SECURITY_HEADERS = (
 )
 
 
+def _behind_secret_link() -> bool:
+    return bool(request.view_args) and "token" in request.view_args
+
+
 def _has_nul(values) -> bool:
     return any("\x00" in value for value in values if isinstance(value, str))
 
@@ -47,6 +51,10 @@ def register(app: Flask) -> None:
         response.headers.extend(
             (name, value) for name, value in SECURITY_HEADERS if name.lower() not in present
         )
+        if _behind_secret_link() and not request.path.endswith(".ics"):
+            # Manage, data, calendar, subscription and password pages: never kept by a
+            # browser's history cache or a proxy. Calendar feeds keep their own policy.
+            response.headers["Cache-Control"] = "no-store"
         return response
 
 

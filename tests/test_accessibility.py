@@ -11,9 +11,9 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from eventsapp.database import db, utcnow
-from eventsapp.models import OrganisationKind, Role
+from eventsapp.models import AccessPurpose, OrganisationKind, Role
+from eventsapp.services import access_links, feeds, scheduling
 from eventsapp.services import registrations as rules
-from eventsapp.services import scheduling
 from eventsapp.services.tokens import manage_token
 from tests.factories import (
     PASSWORD,
@@ -60,12 +60,15 @@ def site(live_app):
         scheduling.cancel_session(cancelled, reason="Krankheit", now=utcnow())
         mine = rules.register_for_session(open_session, applicant("ich"), now=utcnow())
         make_user(Role.ORGANISER, host, email="kim@polizei.example")
+        calendar = access_links.issue_link(AccessPurpose.CALENDAR, mine.email, now=utcnow())
+        feeds.personal_feed_for(mine.email, now=utcnow())
         db.session.commit()
         ids = {
             "open": open_session.id,
             "full": full.id,
             "cancelled": cancelled.id,
             "manage": manage_token(mine),
+            "calendar": calendar,
         }
     return base, ids
 
@@ -77,6 +80,8 @@ PUBLIC_PAGES = [
     ("session full", "/sessions/{full}"),
     ("session cancelled", "/sessions/{cancelled}"),
     ("manage", "/registrations/{manage}"),
+    ("registration sent", "/sessions/{open}/registered"),
+    ("my calendar", "/my-calendar/{calendar}"),
     ("login", "/auth/login"),
     ("privacy", "/privacy"),
     ("imprint", "/imprint"),
@@ -166,5 +171,5 @@ def test_registering_with_the_keyboard_alone(site, browser):
     page.keyboard.press("Space")
     tab_to("form[action$='/register'] button[type=submit]")
     page.keyboard.press("Enter")
-    expect(page.get_by_role("status")).to_contain_text("Sie sind angemeldet.")
+    expect(page.get_by_role("status")).to_contain_text("Wir haben Ihnen eine E-Mail geschickt.")
     page.close()

@@ -48,6 +48,13 @@ def test_register_get_mail_and_cancel_in_chromium(live_app, smtp_server, browser
     page.get_by_label("E-Mail-Adresse", exact=True).fill("olena@example.org")
     page.get_by_label(re.compile("Ich bin einverstanden")).check()
     page.get_by_role("button", name="Auf die Warteliste setzen").click()
+    # The page says only that a mail is on its way; the mail tells the place in line.
+    expect(page.get_by_role("status")).to_contain_text("Wir haben Ihnen eine E-Mail geschickt.")
+    with app.app_context():
+        deliver_due(now=utcnow())
+    (waitlist_mail,) = smtp_server.sink.to("olena@example.org")
+    text = waitlist_mail.get_body(("plain",)).get_content()
+    page.goto(re.search(r"http://\S+/registrations/\S+", text).group(0))
     expect(page.get_by_role("status")).to_contain_text("auf Platz 1")
 
     # The seat holder cancels; the waiting person is promoted and mailed.

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from eventsapp.database import db, utcnow
-from eventsapp.models import Contingent, OrganisationKind, Role, SessionStatus
-from eventsapp.services import feeds, personal_data, subscriptions
+from eventsapp.models import AccessPurpose, Contingent, OrganisationKind, Role, SessionStatus
+from eventsapp.services import access_links, feeds, subscriptions
 from eventsapp.services import registrations as rules
 from eventsapp.services.tokens import manage_token
 from tests.conftest import login
@@ -55,7 +55,12 @@ def _world(app) -> dict:
             "token": manage_token(registration),
             "subscription": subscriptions.subscription_token(subscription),
             "feed": feeds.feed_token(feed),
-            "data": personal_data.data_link_token("persona@example.org"),
+            "data": access_links.issue_link(
+                AccessPurpose.DATA, "persona@example.org", now=utcnow()
+            ),
+            "calendar": access_links.issue_link(
+                AccessPurpose.CALENDAR, "persona@example.org", now=utcnow()
+            ),
         }
 
 
@@ -70,6 +75,8 @@ def _url(rule, world: dict) -> str:
                 "public.my_data": "data",
                 "public.my_data_download": "data",
                 "public.erase_my_data": "data",
+                "public.my_calendar": "calendar",
+                "public.my_calendar_update": "calendar",
             }.get(rule.endpoint, "token")
             values[name] = world[key]
         elif name == "slug":

@@ -22,6 +22,7 @@ from eventsapp.models import (
     Format,
     Organisation,
     OrganisationKind,
+    OutboxMessage,
     Role,
     Session,
     SessionStatus,
@@ -331,30 +332,40 @@ def test_a_personal_feed_shows_only_that_persons_sessions_and_can_be_revoked(app
         db.session.commit()
         token = manage_token(registration)
     client = app.test_client()
-    # No calendar address until the person asks for one on their manage page.
+    # The manage page shows no calendar address: it is mailed to the address on request.
     page = client.get(f"/registrations/{token}").get_data(as_text=True)
-    assert "/feeds/" not in page and "Persönlichen Kalender" in page
+    assert "/feeds/" not in page and "persönlichen Kalender" in page
     response = client.post(
-        f"/registrations/{token}/feed",
+        f"/registrations/{token}/calendar",
         data={"csrf_token": csrf_token(client, f"/registrations/{token}")},
     )
     assert response.status_code == 303
-    page = client.get(f"/registrations/{token}").get_data(as_text=True)
-    feed_url = re.search(r'value="http://eventsapp.test(/feeds/[^"]+\.ics)"', page).group(1)
+    assert "/feeds/" not in client.get(f"/registrations/{token}").get_data(as_text=True)
+    with app.app_context():
+        mail = db.session.execute(
+            select(OutboxMessage).where(OutboxMessage.dedupe_key.like("calendar-link:%"))
+        ).scalar_one()
+        assert mail.recipient == "me@example.org"
+        link = re.search(r"http://eventsapp.test(/my-calendar/\S+)", mail.body_text).group(1)
+
+    def feed_url_on(url: str) -> str:
+        page = client.get(url).get_data(as_text=True)
+        return re.search(r'value="http://eventsapp.test(/feeds/[^"]+\.ics)"', page).group(1)
+
+    assert "/feeds/" not in client.get(link).get_data(as_text=True)  # nothing set up yet
+    response = client.post(link, data={"csrf_token": csrf_token(client, link)})
+    assert response.status_code == 303
+    feed_url = feed_url_on(link)
     assert len("http://eventsapp.test" + feed_url) < 256
     body = client.get(feed_url).data
     for events in _events_everywhere(body):
         assert list(events) == [uid(programme["winter"])]
     assert b"other@example.org" not in body and b"me@example.org" not in body
 
-    response = client.post(
-        f"/registrations/{token}/feed",
-        data={"csrf_token": csrf_token(client, f"/registrations/{token}")},
-    )
+    response = client.post(link, data={"csrf_token": csrf_token(client, link)})
     assert response.status_code == 303
     assert client.get(feed_url).status_code == 404  # the old link is dead
-    page = client.get(f"/registrations/{token}").get_data(as_text=True)
-    new_url = re.search(r'value="http://eventsapp.test(/feeds/[^"]+\.ics)"', page).group(1)
+    new_url = feed_url_on(link)
     assert new_url != feed_url and client.get(new_url).status_code == 200
     assert client.get("/feeds/not-a-token.ics").status_code == 404
 
@@ -370,7 +381,7 @@ def test_waitlisted_sessions_are_tentative_in_the_personal_feed(app):
     assert event["status"] == "TENTATIVE" and event["summary"].startswith("Warteliste: ")
 
 
-def test_a_partner_members_feed_adds_partner_sessions_and_their_hosts(app, programme):
+def test_a_partner_members_feed_adds_the_sessions_their_organisation_hosts(app, programme):
     with app.app_context():
         partner = db.session.execute(
             select(Organisation).where(Organisation.slug == "vmdo")
@@ -382,7 +393,7 @@ def test_a_partner_members_feed_adds_partner_sessions_and_their_hosts(app, progr
     page = client.get("/auth/account").get_data(as_text=True)
     feed_url = re.search(r'value="http://eventsapp.test(/feeds/[^"]+\.ics)"', page).group(1)
     events = with_icalendar(app.test_client().get(feed_url).data)
-    assert set(events) == {uid(programme["closed"]), uid(programme["visit"])}
+    assert set(events) == {uid(programme["visit"])}
 
 
 # --- subscribe links and the JSON API ------------------------------------------------------

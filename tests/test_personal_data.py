@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from datetime import timedelta
@@ -9,8 +10,15 @@ from datetime import timedelta
 from sqlalchemy import select, text
 
 from eventsapp.database import db, utcnow
-from eventsapp.models import OrganisationKind, OutboxMessage, Registration, Role
-from eventsapp.services import personal_data, subscriptions
+from eventsapp.models import (
+    AccessLink,
+    AccessPurpose,
+    OrganisationKind,
+    OutboxMessage,
+    Registration,
+    Role,
+)
+from eventsapp.services import access_links, feeds, personal_data, subscriptions
 from eventsapp.services import registrations as rules
 from eventsapp.services.tokens import manage_token
 from tests.conftest import csrf_token
@@ -118,20 +126,35 @@ def test_export_and_erasure_through_the_emailed_link(app, client):
         ).first()
         assert db.session.get(Registration, ids["mine"]).status == "cancelled"
         assert db.session.execute(text("SELECT count(*) FROM registrations")).scalar_one() == 2
-    assert client.get(link).get_data(as_text=True).count("Ayşe") == 0
+    assert client.get(link).status_code == 404  # the data link died with the data
 
 
 def test_data_links_expire_and_cannot_be_forged(app, client):
-    from unittest import mock
-
     with app.app_context():
-        token = personal_data.data_link_token(EMAIL)
-    assert client.get(f"/my-data/{token}").status_code == 200
-    later = utcnow() + timedelta(hours=25)
-    with mock.patch("itsdangerous.timed.time.time", return_value=later.timestamp()):
-        assert client.get(f"/my-data/{token}").status_code == 404
+        token = access_links.issue_link(AccessPurpose.DATA, EMAIL, now=utcnow())
+        db.session.commit()
+    response = client.get(f"/my-data/{token}")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    with app.app_context():
+        link = db.session.execute(select(AccessLink)).scalar_one()
+        link.expires_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+    assert client.get(f"/my-data/{token}").status_code == 404
     assert client.get("/my-data/forged-token").status_code == 404
     assert client.post(f"/my-data/{token}/erase", data={}).status_code == 400
+
+
+def test_data_link_tokens_carry_no_personal_data(app):
+    """The link is random: neither the address nor any part of it is in the token."""
+    with app.app_context():
+        token = access_links.issue_link(AccessPurpose.DATA, EMAIL, now=utcnow())
+        db.session.commit()
+        stored = db.session.execute(select(AccessLink)).scalar_one()
+    padded = token + "=" * (-len(token) % 4)
+    decoded = base64.urlsafe_b64decode(padded)
+    assert EMAIL.encode() not in decoded and b"persona" not in decoded
+    assert stored.token_hash != token and token not in stored.token_hash
 
 
 def test_the_request_form_reveals_nothing(app, client):
@@ -167,3 +190,88 @@ def test_accessibility_feedback_reaches_the_contact_address(app, client):
 def test_legal_pages_exist(client):
     for url in ("/privacy", "/imprint", "/accessibility", "/easy-language"):
         assert client.get(url).status_code == 200, url
+
+
+def _feedback(client, email: str, message: str) -> None:
+    response = client.post(
+        "/accessibility",
+        data={
+            "message": message,
+            "email": email,
+            "csrf_token": csrf_token(client, "/accessibility"),
+        },
+    )
+    assert response.status_code == 303
+
+
+def test_erasure_reaches_mail_that_names_the_address_and_kills_every_link(app, client):
+    """Accessibility feedback goes to the contact address but holds the sender's address:
+    the export lists it, the erasure removes it, sent or not; every mailed link dies."""
+    _world(app)
+    _feedback(client, EMAIL, "Die Schrift ist zu klein.")
+    with app.app_context():
+        # One feedback mail went out already; the data link was asked for twice.
+        sent = db.session.execute(
+            select(OutboxMessage).where(OutboxMessage.dedupe_key.like("accessibility-feedback:%"))
+        ).scalar_one()
+        sent.status, sent.sent_at = "sent", utcnow()
+        first = access_links.issue_link(AccessPurpose.DATA, EMAIL, now=utcnow())
+        second = access_links.issue_link(AccessPurpose.DATA, EMAIL, now=utcnow())
+        calendar = access_links.issue_link(AccessPurpose.CALENDAR, EMAIL, now=utcnow())
+        db.session.commit()
+    _feedback(client, EMAIL, "Und der Kontrast auch.")  # a second one, not sent yet
+
+    data = client.get(f"/my-data/{first}.json").get_json()
+    assert sum(1 for m in data["mails"] if not m["to_you"]) == 2  # both feedback mails
+
+    response = client.post(
+        f"/my-data/{first}/erase", data={"csrf_token": csrf_token(client, f"/my-data/{first}")}
+    )
+    assert response.status_code == 200
+    for token in (first, second):
+        assert client.get(f"/my-data/{token}").status_code == 404
+    assert client.get(f"/my-calendar/{calendar}").status_code == 404
+    with app.app_context():
+        assert _everything_mentioning(EMAIL) == []
+        assert _everything_mentioning("Ayşe Demir") == []
+        assert _everything_mentioning("Schrift ist zu klein") == []
+
+
+def test_after_retention_no_table_holds_the_address_or_name(app, runner):
+    """Mail in every state (sent, dead, never sent, not yet rendered), the personal feed and
+    the mailed links of a person whose sessions are long past hold nothing of them."""
+    with app.app_context():
+        now = utcnow()
+        session = make_session(starts_at=now - timedelta(days=45))
+        person = applicant("old", name="Ayşe Demir", email=EMAIL)
+        registration = rules.register_for_session(
+            session, person, now=session.starts_at - timedelta(days=5)
+        )
+        feeds.personal_feed_for(EMAIL, now=now - timedelta(days=44))
+        access_links.issue_link(AccessPurpose.CALENDAR, EMAIL, now=now - timedelta(days=44))
+        db.session.flush()
+        mails = db.session.execute(select(OutboxMessage)).scalars().all()
+        assert mails and all(m.recipient == EMAIL for m in mails)
+        # One sent, one dead after its attempts, one left pending (a worker never ran).
+        states = ["sent", "dead", "pending"]
+        for extra in range(len(states) - len(mails)):
+            rules.resend_manage_link(
+                registration.id, EMAIL, "de", now=now - timedelta(days=44, seconds=extra)
+            )
+        db.session.flush()
+        mails = db.session.execute(select(OutboxMessage).order_by(OutboxMessage.id)).scalars().all()
+        for mail, state in zip(mails, states, strict=False):
+            mail.status = state
+            mail.created_at = now - timedelta(days=44)
+            mail.body_text = f"Guten Tag Ayşe Demir, {EMAIL}"
+            if state == "sent":
+                mail.sent_at = now - timedelta(days=44)
+        db.session.commit()
+        assert _everything_mentioning(EMAIL)
+    result = runner.invoke(args=["jobs", "run"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert _everything_mentioning(EMAIL) == []
+        assert _everything_mentioning("Ayşe Demir") == []
+        statuses = db.session.execute(select(OutboxMessage.status)).scalars().all()
+        assert "pending" not in statuses  # nothing is left to send with its text gone

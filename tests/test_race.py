@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from datetime import timedelta
@@ -60,7 +59,7 @@ def test_last_three_seats_go_to_exactly_three_of_forty(any_app):
         thread.join(timeout=120)
 
     assert [r.status_code for r in responses] == [303] * RACERS
-    assert all(re.match(r".*/registrations/[\w-]+$", r.headers["Location"]) for r in responses)
+    assert {r.headers["Location"] for r in responses} == {f"/sessions/{session_id}/registered"}
     with any_app.app_context():
         counts = dict(
             db.session.execute(
@@ -111,7 +110,7 @@ def test_one_person_submitting_many_times_at_once_gets_one_registration(any_app)
     for thread in threads:
         thread.join(timeout=120)
 
-    assert sorted(codes) == [303] + [409] * (attempts - 1)
+    assert codes == [303] * attempts  # every attempt gets the same answer; one counts
     with any_app.app_context():
         assert (
             db.session.execute(

@@ -70,7 +70,7 @@ def logout():
 
 @bp.route("/set-password/<token>", methods=["GET", "POST"])
 def set_password(token: str):
-    user = accounts.user_from_password_token(token)
+    user = accounts.user_from_password_token(token, now=utcnow())
     if user is None:
         abort(404)
     form = SetPasswordForm()
@@ -118,11 +118,7 @@ def account_feed():
     """Set up the account's calendar feed, or give it a new address (old links stop)."""
     if not ActionForm().validate_on_submit():
         abort(400)
-    personal = feeds.find_personal_feed_by_email(current_user.email)
-    if personal is None:
-        feeds.personal_feed_for(current_user.email, now=utcnow())
-    else:
-        feeds.reset_personal_feed(personal, now=utcnow())
+    if not feeds.set_up_or_renew(current_user.email, now=utcnow()):
         flash(_("Ihr Kalender hat eine neue Adresse; die alte funktioniert nicht mehr."), "success")
     db.session.commit()
     return redirect(url_for("auth.account") + "#calendar", 303)

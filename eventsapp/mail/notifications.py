@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 
 from eventsapp.database import db
 from eventsapp.mail.outbox import enqueue_deferred
-from eventsapp.models import Registration, RegistrationStatus
+from eventsapp.models import Registration, RegistrationStatus, SessionStatus
 from eventsapp.services import invitations
 from eventsapp.services.tokens import manage_token
 from eventsapp.urls import external_url
@@ -43,7 +43,23 @@ SUBJECTS = {
 
 
 class RegistrationGone(LookupError):
-    """The registration a deferred mail was about no longer exists."""
+    """What a deferred mail was about no longer holds: the registration is gone, or the
+    place it announces was given up or its session cancelled before the mail went out (the
+    mail about that change tells the truth instead)."""
+
+
+# Mails that tell someone they hold a place (or will): void once that is no longer true.
+ABOUT_A_PLACE = frozenset(
+    {
+        "registration_confirmed",
+        "registration_pending",
+        "registration_waitlisted",
+        "registration_promoted",
+        "registration_promoted_pending",
+        "registration_reminder",
+        "session_changed",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -70,6 +86,10 @@ def render(template: str, registration_id: int | None, language: str, ics_method
     registration = db.session.get(Registration, registration_id) if registration_id else None
     if registration is None:
         raise RegistrationGone(f"registration {registration_id} no longer exists")
+    if template in ABOUT_A_PLACE and (
+        not registration.is_active or registration.session.status == SessionStatus.CANCELLED
+    ):
+        raise RegistrationGone(f"not sent: registration {registration_id} holds no place any more")
     context = mail_context(registration)
     subject = subject_of(template, registration, language)
     with force_locale(language):
@@ -136,8 +156,18 @@ def registration_cancelled(registration: Registration, *, now: datetime) -> None
     _queue(registration, "cancelled", "registration_cancelled", now, invitations.CANCEL)
 
 
-def manage_link(registration: Registration, *, now: datetime) -> None:
-    _queue(registration, f"link:{now:%Y%m%d%H}", "registration_link", now)
+def manage_link(registration_id: int, email: str, language: str, *, now: datetime) -> None:
+    """The link again, once per request: the time makes the key new, so the row is written
+    in one prepared statement. The per-address rate limit bounds how often."""
+    enqueue_deferred(
+        dedupe_key=f"registration:{registration_id}:link:{now.isoformat()}",
+        recipient=email,
+        language=language,
+        template="registration_link",
+        registration_id=registration_id,
+        now=now,
+        new_key=True,
+    )
 
 
 def registration_approved(registration: Registration, *, now: datetime) -> None:

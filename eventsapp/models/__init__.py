@@ -1,5 +1,6 @@
 """The domain models, one module per aggregate."""
 
+from eventsapp.models.access_link import AccessLink, AccessPurpose
 from eventsapp.models.contingent import Contingent
 from eventsapp.models.format import Format, Visibility
 from eventsapp.models.organisation import Organisation, OrganisationKind
@@ -24,6 +25,8 @@ from eventsapp.models.user import Role, User
 __all__ = [
     "ACTIVE",
     "SEAT_HOLDING",
+    "AccessLink",
+    "AccessPurpose",
     "Contingent",
     "Format",
     "Organisation",

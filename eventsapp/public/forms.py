@@ -100,7 +100,7 @@ class DataRequestForm(FlaskForm):
     )
 
 
-class FeedbackForm(FlaskForm):
+class FeedbackForm(HoneypotMixin, FlaskForm):
     """Report a barrier (Erklärung zur Barrierefreiheit)."""
 
     message = TextAreaField(

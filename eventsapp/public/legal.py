@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -15,7 +23,7 @@ from eventsapp.i18n import page_language
 from eventsapp.mail.outbox import enqueue_mail
 from eventsapp.public import bp
 from eventsapp.public.forms import DataRequestForm, FeedbackForm
-from eventsapp.ratelimits import form_limits
+from eventsapp.ratelimits import client_limit, form_limits
 from eventsapp.services import personal_data
 
 
@@ -43,7 +51,7 @@ def request_my_data():
 
 
 def _email_or_404(token: str) -> str:
-    email = personal_data.email_from_token(token)
+    email = personal_data.email_from_token(token, now=utcnow())
     if email is None:
         abort(404)
     return email
@@ -65,7 +73,6 @@ def my_data_download(token: str):
         mimetype="application/json",
         headers={
             "Content-Disposition": 'attachment; filename="meine-daten.json"',
-            "Cache-Control": "no-store",
         },
     )
 
@@ -86,18 +93,23 @@ def imprint():
 
 
 @bp.route("/accessibility", methods=["GET", "POST"])
+@client_limit("FEEDBACK")
 def accessibility():
     form = FeedbackForm()
+    if form.is_submitted() and form.is_robot():
+        return redirect(url_for("public.accessibility"), 303)
     if form.validate_on_submit():
         now = utcnow()
+        reply_to = form.email.data or ""
         enqueue_mail(
             dedupe_key=f"accessibility-feedback:{now:%Y%m%d%H%M%S%f}",
             recipient=current_app.config["EVENTSAPP_ACCESSIBILITY_CONTACT"],
             language=current_app.config["BABEL_DEFAULT_LOCALE"],
             template="accessibility_feedback",
             subject=_l("Rückmeldung zur Barrierefreiheit"),
-            context={"message": form.message.data, "reply_to": form.email.data or ""},
+            context={"message": form.message.data, "reply_to": reply_to},
             now=now,
+            headers={"Reply-To": reply_to} if reply_to else None,
         )
         db.session.commit()
         flash(

@@ -11,14 +11,14 @@ from eventsapp.database import db, finish_reading, reading, utcnow
 from eventsapp.extensions import csrf
 from eventsapp.forms import ActionForm
 from eventsapp.mail.delivery import outbox_health
-from eventsapp.models import Registration, Session
+from eventsapp.models import Session
 from eventsapp.pagecache import cached_for_visitors, valid_until
 from eventsapp.public import bp
 from eventsapp.public.forms import RegistrationForm, SubscribeForm
 from eventsapp.ratelimits import form_limits
-from eventsapp.services import feeds, subscriptions
 from eventsapp.services import registrations as rules
 from eventsapp.services import sessions as listing
+from eventsapp.services import subscriptions
 from eventsapp.services.tokens import manage_token
 
 
@@ -31,13 +31,6 @@ def _visible_session_or_404(session_id: int) -> Session:
     if session is None:
         abort(404)
     return session
-
-
-def _registration_or_404(token: str) -> Registration:
-    registration = rules.find_registration_by_token(token)
-    if registration is None:
-        abort(404)
-    return registration
 
 
 def _partner_organisation_id() -> int | None:
@@ -227,6 +220,9 @@ def _form_status(form) -> int:
 @form_limits("REGISTER")
 @csrf.exempt  # checked by the form itself, so an expired token keeps what was typed
 def register(session_id: int):
+    """Take a seat or a waitlist place. The answer is the same page whether or not the
+    address was registered already; what differs (and the personal link) goes to the
+    mailbox. Only a signed-in person registering their own address goes straight to it."""
     # Checking the form only reads, so on SQLite it takes no write lock: another
     # registration may hold the lock meanwhile. Whether the visitor may see the session is
     # checked under the lock, where the session is read anyway; the session is loaded as an
@@ -234,85 +230,47 @@ def register(session_id: int):
     with reading():
         form = RegistrationForm()
         if form.is_robot():
-            return redirect(url_for("public.session_detail", session_id=session_id), 303)
+            return redirect(url_for("public.registration_sent", session_id=session_id), 303)
         if not form.validate_on_submit():
             return _render_session(_visible_session_or_404(session_id), form, _form_status(form))
         applicant = _applicant(form)
-        audience = listing.visible_visibilities(_viewer())
+        audience = listing.audience_of(_viewer()).visibilities
     finish_reading()  # take_place takes the lock
     now = utcnow()
+    own_address = applicant.user_id is not None
     try:
         placement = rules.take_place(session_id, applicant, now=now, audience=audience)
     except rules.NoSuchSession:
         db.session.rollback()
         abort(404)
     except rules.AlreadyRegistered as error:
-        rules.resend_manage_link(error.registration, now=now)
-        db.session.commit()
-        form.email.errors.append(
-            _(
-                "Mit dieser E-Mail-Adresse sind Sie für diesen Termin schon angemeldet. "
-                "Wir haben Ihnen den Link zu Ihrer Anmeldung noch einmal geschickt."
-            )
+        rules.resend_manage_link(
+            error.registration_id, applicant.email, applicant.language, now=now
         )
-        return _render_session(_visible_session_or_404(session_id), form, 409)
+        db.session.commit()
+        if own_address:
+            flash(_("Sie sind für diesen Termin schon angemeldet."), "success")
+            return redirect(
+                url_for("public.registration", token=manage_token(error.registration)), 303
+            )
     except rules.RegistrationClosed:
         db.session.rollback()
         flash(_("Für diesen Termin ist keine Anmeldung mehr möglich."), "error")
         return _render_session(_visible_session_or_404(session_id), form, 409)
-    manage_url = url_for("public.registration", token=manage_token(placement))
-    db.session.commit()
-    return redirect(manage_url, 303)
-
-
-@bp.get("/registrations/<token>")
-def registration(token: str):
-    registration = _registration_or_404(token)
-    return render_template(
-        "public/registration.html",
-        registration=registration,
-        session=registration.session,
-        token=token,
-        position=rules.waitlist_position(registration),
-        can_cancel=registration.is_active and utcnow() < registration.session.starts_at,
-        form=ActionForm(),
-        feed_url=feeds.personal_feed_url(registration.email),
-    )
-
-
-@bp.post("/registrations/<token>/feed")
-def registration_feed(token: str):
-    """Set up the person's calendar feed, or give it a new address (old links stop)."""
-    registration = _registration_or_404(token)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    now = utcnow()
-    personal = feeds.find_personal_feed_by_email(registration.email)
-    if personal is None:
-        feeds.personal_feed_for(registration.email, now=now)
-        flash(_("Ihr persönlicher Kalender ist eingerichtet."), "success")
     else:
-        feeds.reset_personal_feed(personal, now=now)
-        flash(_("Ihr Kalender hat eine neue Adresse; die alte funktioniert nicht mehr."), "success")
-    db.session.commit()
-    return redirect(url_for("public.registration", token=token) + "#calendar", 303)
-
-
-@bp.post("/registrations/<token>/cancel")
-def cancel(token: str):
-    registration = _registration_or_404(token)
-    form = ActionForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        rules.cancel_registration(registration, now=utcnow())
-    except rules.RegistrationError:
-        db.session.rollback()
-        flash(_("Diese Anmeldung kann nicht mehr storniert werden."), "error")
-    else:
+        manage_url = url_for("public.registration", token=manage_token(placement))
         db.session.commit()
-        flash(_("Sie sind abgemeldet. Eine Bestätigung ist unterwegs."), "success")
-    return redirect(url_for("public.registration", token=token), 303)
+        if own_address:
+            return redirect(manage_url, 303)
+    return redirect(url_for("public.registration_sent", session_id=session_id), 303)
+
+
+@bp.get("/sessions/<int:session_id>/registered")
+def registration_sent(session_id: int):
+    """ "Look in your mailbox": the same page for every registration of this session."""
+    return render_template(
+        "public/registration_sent.html", session=_visible_session_or_404(session_id)
+    )
 
 
 @bp.get("/healthz")

@@ -10,17 +10,17 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from eventsapp.database import db
 from eventsapp.mail.outbox import enqueue_mail
-from eventsapp.models import Organisation, OrganisationKind, Role, User
+from eventsapp.models import AccessPurpose, Organisation, OrganisationKind, Role, User
+from eventsapp.services import access_links
 from eventsapp.services.feeds import personal_feed_for
+from eventsapp.services.tokens import hash_token
 from eventsapp.urls import external_url
 
 MIN_PASSWORD_LENGTH = 12
-INVITATION_MAX_AGE = 72 * 3600  # seconds a set-password link stays valid
 
 
 @functools.cache
@@ -92,6 +92,8 @@ def set_password(user: User, password: str, *, now: datetime) -> None:
     user.password_hash = hash_password(password)
     user.password_changed_at = now
     end_all_sessions(user)
+    if user.id is not None:
+        access_links.revoke_links(user_id=user.id)  # set-password links are single use
 
 
 def change_password(user: User, current: str, new: str, *, now: datetime) -> None:
@@ -102,24 +104,17 @@ def change_password(user: User, current: str, new: str, *, now: datetime) -> Non
     set_password(user, new, now=now)
 
 
-def _invitation_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt="eventsapp-set-password")
+def password_link_token(user: User, *, now: datetime) -> str:
+    """A set-password link for the account's address; void once a password is set."""
+    return access_links.issue_link(AccessPurpose.PASSWORD, user.email, now=now, user_id=user.id)
 
 
-def password_link_token(user: User) -> str:
-    """A signed link token, void once the password is set (the nonce changes then)."""
-    return _invitation_serializer().dumps({"user": user.id, "nonce": user.auth_nonce[:12]})
-
-
-def user_from_password_token(token: str) -> User | None:
-    try:
-        data = _invitation_serializer().loads(token, max_age=INVITATION_MAX_AGE)
-    except (SignatureExpired, BadSignature):
+def user_from_password_token(token: str, *, now: datetime) -> User | None:
+    link = access_links.find_link(AccessPurpose.PASSWORD, token, now=now)
+    if link is None or link.user_id is None:
         return None
-    if not isinstance(data, dict):
-        return None
-    user = db.session.get(User, data.get("user"))
-    if user is None or not user.active or user.auth_nonce[:12] != data.get("nonce"):
+    user = db.session.get(User, link.user_id)
+    if user is None or not user.active or user.email != link.email:
         return None
     return user
 
@@ -164,13 +159,18 @@ def create_user(
 
 def invite_user(user: User, *, now: datetime) -> None:
     """Mail a link to set the password (valid for three days), through the outbox."""
-    link = external_url("auth.set_password", token=password_link_token(user))
+    token = password_link_token(user, now=now)
+    link = external_url("auth.set_password", token=token)
     enqueue_mail(
-        dedupe_key=f"user:{user.id}:invite:{user.auth_nonce[:12]}:{now:%Y%m%d%H%M}",
+        dedupe_key=f"user:{user.id}:invite:{hash_token(token)[:32]}",
         recipient=user.email,
         language=user.language,
         template="account_invitation",
         subject=_l("Ihr Zugang zu %(site)s", site=current_app.config["EVENTSAPP_SITE_NAME"]),
-        context={"user": user, "link": link, "hours": INVITATION_MAX_AGE // 3600},
+        context={
+            "user": user,
+            "link": link,
+            "hours": access_links.hours_valid(AccessPurpose.PASSWORD),
+        },
         now=now,
     )

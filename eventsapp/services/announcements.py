@@ -19,6 +19,7 @@ from eventsapp.models import (
     SubscriptionStatus,
 )
 from eventsapp.services import invitations, subscriptions
+from eventsapp.services import sessions as listing
 from eventsapp.urls import external_url
 
 
@@ -50,8 +51,9 @@ def recipients(publication: Publication, *, now: datetime) -> list[Subscription]
 
 
 def announce(publication: Publication, *, now: datetime) -> int:
-    """Queue one digest per recipient listing the publication's dates, with an .ics and a
-    one-click unsubscribe (RFC 8058). Returns how many digests were queued."""
+    """Queue one digest per recipient listing the publication's dates that recipient may
+    see, with an .ics and a one-click unsubscribe (RFC 8058). Returns how many digests were
+    queued; a recipient who may see none of the dates gets nothing."""
     sessions = list(
         db.session.execute(
             select(Session)
@@ -64,9 +66,18 @@ def announce(publication: Publication, *, now: datetime) -> int:
     if not sessions:
         return 0
     format = publication.format
-    calendar = invitations.new_dates(format.title, sessions)
+    ids = [s.id for s in sessions]
+    calendars: dict[tuple[int, ...], str] = {}
     queued = 0
     for subscription in recipients(publication, now=now):
+        audience = listing.audience_for_address(subscription.email)
+        allowed = listing.visible_ids(audience, ids)
+        shown = [s for s in sessions if s.id in allowed]
+        if not shown:
+            continue
+        key = tuple(s.id for s in shown)
+        if key not in calendars:
+            calendars[key] = invitations.new_dates(format.title, shown)
         unsubscribe = subscriptions.unsubscribe_url(subscription)
         message = enqueue_mail(
             dedupe_key=f"publication:{publication.id}:{subscription.email}",
@@ -78,13 +89,13 @@ def announce(publication: Publication, *, now: datetime) -> int:
             ),
             context={
                 "format": format,
-                "sessions": sessions,
+                "sessions": shown,
                 "unsubscribe_url": unsubscribe,
                 "format_url": external_url("public.format_detail", slug=format.slug),
                 "session_url": lambda s: external_url("public.session_detail", session_id=s.id),
             },
             now=now,
-            ics=calendar,
+            ics=calendars[key],
             ics_method=invitations.PUBLISH,
             headers={
                 "List-Unsubscribe": f"<{unsubscribe}>",

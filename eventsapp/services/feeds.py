@@ -26,8 +26,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased, joinedload
 
 from eventsapp.database import core_connection, db
+from eventsapp.mail.outbox import enqueue_mail
 from eventsapp.models import (
     ACTIVE,
+    AccessPurpose,
     Format,
     Organisation,
     PersonalFeed,
@@ -35,9 +37,8 @@ from eventsapp.models import (
     RegistrationStatus,
     Session,
     SessionStatus,
-    User,
-    Visibility,
 )
+from eventsapp.services import access_links
 from eventsapp.services.ical import (
     CRLF,
     escape_text,
@@ -47,6 +48,7 @@ from eventsapp.services.ical import (
     utc_stamp,
     vtimezone,
 )
+from eventsapp.services.sessions import ANONYMOUS, audience_for_address, visible_sessions
 from eventsapp.services.tokens import derive_token, hash_token, new_nonce
 from eventsapp.urls import base_host, external_url
 
@@ -92,15 +94,8 @@ def window_start(now: datetime) -> datetime:
 
 
 def _public(now: datetime) -> Select:
-    return (
-        select(Session)
-        .join(Session.format)
-        .where(
-            Format.visibility == Visibility.PUBLIC,
-            Session.status.in_(FEED_STATUSES),
-            Session.ends_at > window_start(now),
-        )
-    )
+    """What calendar apps, which are anonymous, are shown."""
+    return visible_sessions(ANONYMOUS).where(Session.ends_at > window_start(now))
 
 
 def all_public_feed(now: datetime) -> FeedSpec:
@@ -141,31 +136,20 @@ def session_feed(session: Session) -> FeedSpec:
 
 
 def personal_feed_spec(feed: PersonalFeed, now: datetime) -> FeedSpec:
-    """A person's registered sessions; for partner accounts also partners-only sessions
-    and the sessions their organisation hosts."""
+    """The sessions a person is registered for and, for an account, those its organisation
+    hosts; among those the address may see (a session stays after a format turns
+    partners-only, for the people registered)."""
     email = feed.email
 
     def query() -> Select:
+        audience = audience_for_address(email)
         registered = select(Registration.session_id).where(
             Registration.email == email, Registration.status.in_(ACTIVE)
         )
-        condition = Session.id.in_(registered)
-        user = db.session.execute(
-            select(User).where(User.email == email, User.active.is_(True))
-        ).scalar_one_or_none()
-        if user is not None:
-            condition = condition | (Format.visibility == Visibility.PARTNERS)
-            if user.organisation_id is not None:
-                condition = condition | (Session.host_organisation_id == user.organisation_id)
-        return (
-            select(Session)
-            .join(Session.format)
-            .where(
-                condition,
-                Session.status.in_(FEED_STATUSES),
-                Session.ends_at > window_start(now),
-            )
-        )
+        mine = Session.id.in_(registered)
+        if audience.organisation_id is not None and audience.partners:
+            mine = mine | (Session.host_organisation_id == audience.organisation_id)
+        return visible_sessions(audience).where(mine, Session.ends_at > window_start(now))
 
     return FeedSpec(
         f"person:{feed.id}:{feed.token_hash[:12]}:{window_start(now):%Y%m%d}",
@@ -440,6 +424,36 @@ def personal_feed_url(email: str) -> str | None:
 
 def feed_token(feed: PersonalFeed) -> str:
     return derive_token(FEED_TOKEN, feed.token_nonce)
+
+
+def set_up_or_renew(email: str, *, now: datetime) -> bool:
+    """Create the address's feed, or revoke its links with a new token; True if created."""
+    feed = find_personal_feed_by_email(email)
+    if feed is None:
+        personal_feed_for(email, now=now)
+        return True
+    reset_personal_feed(feed, now=now)
+    return False
+
+
+def send_calendar_link(email: str, language: str, *, now: datetime) -> None:
+    """Mail `email` a link (valid a day) to its personal calendar: the feed of all its
+    registrations is shown only to whoever reads that mailbox."""
+    token = access_links.issue_link(AccessPurpose.CALENDAR, email, now=now)
+    enqueue_mail(
+        dedupe_key=f"calendar-link:{hash_token(token)[:32]}",
+        recipient=email,
+        language=language,
+        template="calendar_link",
+        subject=_l(
+            "Ihr persönlicher Kalender bei %(site)s", site=current_app.config["EVENTSAPP_SITE_NAME"]
+        ),
+        context={
+            "link": external_url("public.my_calendar", token=token),
+            "hours": access_links.hours_valid(AccessPurpose.CALENDAR),
+        },
+        now=now,
+    )
 
 
 def reset_personal_feed(feed: PersonalFeed, *, now: datetime) -> None:

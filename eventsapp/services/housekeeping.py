@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from eventsapp.database import db
@@ -18,7 +18,8 @@ from eventsapp.models import (
     Session,
     SessionStatus,
 )
-from eventsapp.services import contingents, personal_data, subscriptions
+from eventsapp.services import access_links, contingents, personal_data, subscriptions
+from eventsapp.services import sessions as listing
 
 LONGEST_REMINDER = timedelta(days=14)
 
@@ -30,14 +31,16 @@ class JobReport:
     unconfirmed_deleted: int = 0
     bodies_purged: int = 0
     anonymised: int = 0
+    links_expired: int = 0
 
     def __str__(self) -> str:
         return (
             f"jobs: {self.reminders} reminders queued, contingents released "
             f"({self.promoted} people moved up from waitlists), "
             f"{self.unconfirmed_deleted} unconfirmed subscriptions deleted, "
-            f"{self.bodies_purged} sent mail bodies purged, "
-            f"{self.anonymised} registrations anonymised"
+            f"{self.bodies_purged} old mails emptied, "
+            f"{self.anonymised} registrations anonymised, "
+            f"{self.links_expired} expired links deleted"
         )
 
 
@@ -72,24 +75,26 @@ def queue_reminders(*, now: datetime) -> int:
                 session.starts_at - timedelta(minutes=minutes)
                 <= now
                 < (session.starts_at - timedelta(minutes=shorter))
-            ):
+            ) and _may_see(registration.email, session):
                 notifications.reminder(registration, minutes, now=now)
                 queued += 1
     return queued
 
 
-def purge_sent_bodies(*, now: datetime, retention_days: int) -> int:
-    """Keep the record of a sent mail, not its text: bodies go after the retention period."""
-    result = db.session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.status == OutboxStatus.SENT,
-            OutboxMessage.sent_at < now - timedelta(days=retention_days),
-            OutboxMessage.purged_at.is_(None),
-        )
-        .values(body_text="", body_html=None, ics=None, purged_at=now)
+def _may_see(email: str, session: Session) -> bool:
+    """Reminders list a session, so they follow the one visibility rule like every list."""
+    return session.id in listing.visible_ids(listing.audience_for_address(email), [session.id])
+
+
+def forget_old_mail(*, now: datetime, retention_days: int) -> int:
+    """Keep the record of a mail, not its address or text, after the retention period:
+    counted from sending for sent mail, from queueing for mail that never went out."""
+    cutoff = now - timedelta(days=retention_days)
+    return personal_data.forget_mail(
+        ((OutboxMessage.status == OutboxStatus.SENT) & (OutboxMessage.sent_at < cutoff))
+        | ((OutboxMessage.status != OutboxStatus.SENT) & (OutboxMessage.created_at < cutoff)),
+        now=now,
     )
-    return result.rowcount or 0
 
 
 def run_jobs(*, now: datetime, retention_days: int, registration_days: int) -> JobReport:
@@ -98,7 +103,8 @@ def run_jobs(*, now: datetime, retention_days: int, registration_days: int) -> J
         reminders=queue_reminders(now=now),
         promoted=contingents.release_due_contingents(now=now),
         unconfirmed_deleted=subscriptions.delete_unconfirmed(now=now),
-        bodies_purged=purge_sent_bodies(now=now, retention_days=retention_days),
+        bodies_purged=forget_old_mail(now=now, retention_days=retention_days),
+        links_expired=access_links.delete_expired(now=now),
         anonymised=personal_data.anonymise_past_registrations(
             now=now, retention_days=registration_days
         ),

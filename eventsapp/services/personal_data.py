@@ -13,14 +13,14 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import ColumnElement, case, delete, exists, or_, select, update
 
 from eventsapp.database import db
 from eventsapp.mail import notifications
 from eventsapp.mail.outbox import enqueue_mail
 from eventsapp.models import (
     ACTIVE,
+    AccessPurpose,
     OutboxMessage,
     OutboxStatus,
     PersonalFeed,
@@ -29,46 +29,48 @@ from eventsapp.models import (
     Subscription,
     User,
 )
+from eventsapp.services import access_links
 from eventsapp.services.registrations import cancel_registration
 from eventsapp.services.tokens import hash_token
 from eventsapp.urls import external_url
 
-LINK_MAX_AGE = 24 * 3600
 ERASED = "erased"
-
-
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt="eventsapp-personal-data")
-
-
-def data_link_token(email: str) -> str:
-    return _serializer().dumps({"email": email})
-
-
-def email_from_token(token: str) -> str | None:
-    try:
-        data = _serializer().loads(token, max_age=LINK_MAX_AGE)
-    except (SignatureExpired, BadSignature):
-        return None
-    return data.get("email") if isinstance(data, dict) else None
 
 
 def send_data_link(email: str, language: str, *, now: datetime) -> None:
     """Mail a link (valid a day) to see, download or erase what is held about `email`.
 
-    The same answer is given for every address, so the form reveals nothing.
+    The same answer is given for every address, so the form reveals nothing; the link is a
+    random token, so it carries no trace of the address either.
     """
+    token = access_links.issue_link(AccessPurpose.DATA, email, now=now)
     enqueue_mail(
-        dedupe_key=f"personal-data:{hash_token(email)[:32]}:{now:%Y%m%d%H}",
+        dedupe_key=f"personal-data:{hash_token(token)[:32]}",
         recipient=email,
         language=language,
         template="personal_data_link",
         subject=_l("Ihre Daten bei %(site)s", site=current_app.config["EVENTSAPP_SITE_NAME"]),
         context={
-            "link": external_url("public.my_data", token=data_link_token(email)),
-            "hours": LINK_MAX_AGE // 3600,
+            "link": external_url("public.my_data", token=token),
+            "hours": access_links.hours_valid(AccessPurpose.DATA),
         },
         now=now,
+    )
+
+
+def email_from_token(token: str, *, now: datetime) -> str | None:
+    """The address a data link was mailed to, while the link is valid."""
+    link = access_links.find_link(AccessPurpose.DATA, token, now=now)
+    return link.email if link is not None else None
+
+
+def mails_about(email: str) -> ColumnElement[bool]:
+    """Outbox rows that hold the address: mail to it, and mail that names it (the reply
+    address of accessibility feedback, in a header and the text)."""
+    return or_(
+        OutboxMessage.recipient == email,
+        OutboxMessage.extra_headers.contains(email, autoescape=True),
+        OutboxMessage.body_text.contains(email, autoescape=True),
     )
 
 
@@ -108,7 +110,7 @@ def export(email: str) -> dict[str, Any]:
     ).scalar_one_or_none()
     mails = (
         db.session.execute(
-            select(OutboxMessage).where(OutboxMessage.recipient == email).order_by(OutboxMessage.id)
+            select(OutboxMessage).where(mails_about(email)).order_by(OutboxMessage.id)
         )
         .scalars()
         .all()
@@ -156,6 +158,7 @@ def export(email: str) -> dict[str, Any]:
         "mails": [
             {
                 "subject": _subject(m),
+                "to_you": m.recipient == email,
                 "status": m.status.value,
                 "created_at": _iso(m.created_at),
                 "sent_at": _iso(m.sent_at),
@@ -183,8 +186,9 @@ def erase(email: str, *, now: datetime) -> None:
     for registration in registrations:
         if registration.status in ACTIVE and registration.session.starts_at > now:
             cancel_registration(registration, now=now)
-    # Whatever was queued for the address goes, including the cancellation mails above.
-    db.session.execute(delete(OutboxMessage).where(OutboxMessage.recipient == email))
+    # Whatever was queued for or names the address goes, the cancellation mails above too.
+    db.session.execute(delete(OutboxMessage).where(mails_about(email)))
+    access_links.revoke_links(email=email)
     for registration in registrations:
         _anonymise(registration, now)
     db.session.execute(delete(Subscription).where(Subscription.email == email))
@@ -201,7 +205,8 @@ def erase(email: str, *, now: datetime) -> None:
 
 def anonymise_past_registrations(*, now: datetime, retention_days: int) -> int:
     """Registrations of sessions that ended more than `retention_days` ago lose name and
-    address; status and attendance stay for the statistics."""
+    address; status and attendance stay for the statistics. Their mail, in whatever state,
+    loses address and text, and a personal feed whose address is left with nothing goes."""
     ended = select(Session.id).where(Session.ends_at < now - timedelta(days=retention_days))
     registrations = (
         db.session.execute(
@@ -214,14 +219,42 @@ def anonymise_past_registrations(*, now: datetime, retention_days: int) -> int:
     )
     for registration in registrations:
         _anonymise(registration, now)
-    # Sent mail keeps no address once its body is gone either.
+    if registrations:
+        forget_mail(OutboxMessage.registration_id.in_([r.id for r in registrations]), now=now)
+    # A personal feed lists an address's registrations; with none left (and no account) the
+    # feed, and the address it keeps, go too.
     db.session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.status == OutboxStatus.SENT,
-            OutboxMessage.purged_at.is_not(None),
-            or_(OutboxMessage.recipient != "", OutboxMessage.subject != ""),
+        delete(PersonalFeed).where(
+            ~exists().where(Registration.email == PersonalFeed.email),
+            ~exists().where(User.email == PersonalFeed.email),
         )
-        .values(recipient="", subject="")
     )
     return len(registrations)
+
+
+def forget_mail(condition: ColumnElement[bool], *, now: datetime) -> int:
+    """Keep only the record that a mail existed: no address, subject, text or headers.
+
+    Mail not sent yet is given up (dead): there is nothing left to send.
+    """
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(condition, OutboxMessage.status != OutboxStatus.SENDING)
+        .where(OutboxMessage.purged_at.is_(None) | (OutboxMessage.recipient != ""))
+        .values(
+            recipient="",
+            subject="",
+            body_text="",
+            body_html=None,
+            ics=None,
+            extra_headers="",
+            deferred_template=None,
+            purged_at=now,
+            status=case(
+                (OutboxMessage.status == OutboxStatus.SENT, OutboxStatus.SENT.value),
+                else_=OutboxStatus.DEAD.value,
+            ),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0

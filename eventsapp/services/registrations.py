@@ -58,9 +58,13 @@ class NoSuchSession(RegistrationError):
 
 
 class AlreadyRegistered(RegistrationError):
-    def __init__(self, registration: Registration) -> None:
+    def __init__(self, registration_id: int) -> None:
         super().__init__("already registered")
-        self.registration = registration
+        self.registration_id = registration_id
+
+    @property
+    def registration(self) -> Registration:
+        return db.session.get(Registration, self.registration_id)
 
 
 @dataclass(frozen=True)
@@ -123,7 +127,7 @@ class SeatLedger:
     taken: int
     quotas: dict[int, _Quota] = field(default_factory=dict)  # by organisation id
     waitlist: bool = False  # someone is on the waitlist
-    email_registered: bool = False  # the address asked about holds an active registration
+    registered_id: int | None = None  # the active registration of the address asked about
 
     @property
     def reserved(self) -> int:
@@ -199,12 +203,14 @@ _SEATS = union_all(
             Registration.status == RegistrationStatus.WAITLISTED,
         )
     ),
-    select(literal_column(f"'{_MINE}'"), null(), literal_column("1"), null(), null()).where(
-        exists().where(
-            Registration.session_id == _SESSION,
-            Registration.email == bindparam("email"),
-            ACTIVE_ONLY,  # so the lookup uses the partial unique index (session, email)
-        )
+    # At most one row: the partial unique index (session, email) allows one active
+    # registration per address, and the lookup reads that index.
+    select(
+        literal_column(f"'{_MINE}'"), Registration.id, literal_column("1"), null(), null()
+    ).where(
+        Registration.session_id == _SESSION,
+        Registration.email == bindparam("email"),
+        ACTIVE_ONLY,
     ),
 )
 
@@ -224,12 +230,13 @@ def _ledger(
     now: datetime,
     email: str | None = None,
 ) -> SeatLedger:
-    """With `email`, also whether that address holds an active registration already
-    (`ledger.email_registered`)."""
+    """With `email`, also the active registration that address holds already, if any
+    (`ledger.registered_id`)."""
     rows = connection.execute(_SEATS, {"session_id": session_id, "email": email or ""})
     contingents = []
     used: dict[int | None, int] = {}
-    waitlist = email_registered = False
+    waitlist = False
+    registered_id = None
     for kind, contingent_id, count, organisation_id, release_at in rows:
         if kind == _CONTINGENT:
             contingents.append((contingent_id, organisation_id, count, release_at))
@@ -238,13 +245,13 @@ def _ledger(
         elif kind == _WAITLIST:
             waitlist = True
         else:
-            email_registered = True
+            registered_id = contingent_id
     quotas = {
         organisation_id: _Quota(contingent_id, organisation_id, seats, used.get(contingent_id, 0))
         for contingent_id, organisation_id, seats, release_at in contingents
         if not Contingent.released(release_at, now)
     }
-    return SeatLedger(capacity, sum(used.values()), quotas, waitlist, email_registered)
+    return SeatLedger(capacity, sum(used.values()), quotas, waitlist, registered_id)
 
 
 def _contingents(session_ids: list[int]) -> list[Contingent]:
@@ -293,14 +300,6 @@ def seat_counts_for(sessions: list[Session], *, now: datetime) -> dict[int, Seat
     return {
         s.id: SeatCounts(s.capacity, taken[s.id], waiting[s.id], reserved[s.id]) for s in sessions
     }
-
-
-def find_active_registration(session_id: int, email: str) -> Registration | None:
-    return db.session.execute(
-        select(Registration)
-        .where(Registration.session_id == session_id, Registration.email == email)
-        .where(ACTIVE_ONLY)
-    ).scalar_one_or_none()
 
 
 def find_registration_by_token(token: str) -> Registration | None:
@@ -457,8 +456,8 @@ def take_place(
     elif not registration_open(terms, now=now):
         raise RegistrationClosed("registration closed")
     ledger = _ledger(connection, session_id, terms.capacity, now=now, email=applicant.email)
-    if ledger.email_registered:
-        raise AlreadyRegistered(find_active_registration(session_id, applicant.email))
+    if ledger.registered_id is not None:
+        raise AlreadyRegistered(ledger.registered_id)
     # Seats and a waitlist at once, left from before: the waitlist goes first.
     has_seats = ledger.public_left + ledger.reserved > 0
     if ledger.waitlist and has_seats and fill_free_seats(lock_session(session_id), now=now):
@@ -601,10 +600,12 @@ def set_attendance(registration: Registration, attended: bool, *, now: datetime)
     registration.checked_in_at = now if attended else None
 
 
-def resend_manage_link(registration: Registration, *, now: datetime) -> None:
-    """Mail the manage link again to the registered address (at most once an hour).
+def resend_manage_link(registration_id: int, email: str, language: str, *, now: datetime) -> None:
+    """Mail the manage link again to the registered address, in the language of the form
+    just sent.
 
     Used when someone registers twice: the page reveals nothing about the registration,
-    the mailbox owner gets their link.
+    the mailbox owner gets their link. As cheap as the mail of a new registration (one
+    prepared insert), so the answer's timing does not tell the two apart either.
     """
-    notifications.manage_link(registration, now=now)
+    notifications.manage_link(registration_id, email, language, now=now)

@@ -73,36 +73,41 @@ def unsubscribe_url(subscription: Subscription) -> str:
 
 
 def request_subscription(format: Format, email: str, language: str, *, now: datetime) -> None:
-    """Start a double opt-in: a confirmation mail, nothing else, at most one an hour.
+    """Start a double opt-in: one mail per request, nothing else.
 
-    The caller shows the same page whatever the address's state, so the form reveals
-    nobody's subscriptions.
+    A new or pending address gets the confirmation link; a confirmed one is told that it
+    follows the format already, with the link to stop. The caller shows the same page in
+    every case, so the form reveals nobody's subscriptions; the per-address rate limit
+    bounds how often one mailbox hears from us.
     """
     subscription = _find(format, email)
+    already = subscription is not None and subscription.status == SubscriptionStatus.CONFIRMED
     if subscription is None:
         subscription = _new(format, email, language, SubscriptionSource.SELF, now)
-    elif subscription.status == SubscriptionStatus.CONFIRMED:
-        return
-    else:  # pending again, or back after unsubscribing: a fresh consent is needed
+    elif not already:  # pending again, or back after unsubscribing: a fresh consent is needed
         subscription.status = SubscriptionStatus.PENDING
         subscription.language = language
         subscription.created_at = now
     db.session.flush()
+    title = format.text("title", language)
+    context = {"format": format, "days": UNCONFIRMED_DAYS}
+    if already:
+        template = "subscription_already"
+        subject = _l("Sie bekommen schon Hinweise: %(title)s", title=title)
+        context["unsubscribe_url"] = unsubscribe_url(subscription)
+    else:
+        template = "subscription_confirm"
+        subject = _l("Bitte bestätigen: Neue Termine von %(title)s", title=title)
+        context["confirm_url"] = external_url(
+            "public.confirm_subscription", token=subscription_token(subscription)
+        )
     enqueue_mail(
-        dedupe_key=f"subscription:{subscription.id}:confirm:{now:%Y%m%d%H}",
+        dedupe_key=f"subscription:{subscription.id}:request:{now.isoformat()}",
         recipient=email,
         language=language,
-        template="subscription_confirm",
-        subject=_l(
-            "Bitte bestätigen: Neue Termine von %(title)s", title=format.text("title", language)
-        ),
-        context={
-            "format": format,
-            "confirm_url": external_url(
-                "public.confirm_subscription", token=subscription_token(subscription)
-            ),
-            "days": UNCONFIRMED_DAYS,
-        },
+        template=template,
+        subject=subject,
+        context=context,
         now=now,
     )
 

@@ -1,0 +1,111 @@
+"""The personal pages behind mailed links: one registration, and an address's calendar.
+
+A manage link belongs to one registration and shows that registration only: links get
+forwarded and printed, so nothing on it tells of the address's other registrations. The
+calendar of all of an address's registrations is set up from a link mailed to the address
+(or from the signed-in account page), so only the mailbox's owner ever sees its address.
+Pages behind these links are sent with `Cache-Control: no-store` (eventsapp/security.py).
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from eventsapp.database import db, utcnow
+from eventsapp.forms import ActionForm
+from eventsapp.models import AccessPurpose, Registration
+from eventsapp.public import bp
+from eventsapp.ratelimits import client_limit
+from eventsapp.services import access_links, feeds
+from eventsapp.services import registrations as rules
+
+
+def _registration_or_404(token: str) -> Registration:
+    registration = rules.find_registration_by_token(token)
+    if registration is None:
+        abort(404)
+    return registration
+
+
+@bp.get("/registrations/<token>")
+def registration(token: str):
+    registration = _registration_or_404(token)
+    return render_template(
+        "public/registration.html",
+        registration=registration,
+        session=registration.session,
+        token=token,
+        position=rules.waitlist_position(registration),
+        can_cancel=registration.is_active and utcnow() < registration.session.starts_at,
+        form=ActionForm(),
+    )
+
+
+@bp.post("/registrations/<token>/calendar")
+@client_limit("CALENDAR_LINK")
+def registration_calendar(token: str):
+    """Mail the registration's address a link to its personal calendar."""
+    registration = _registration_or_404(token)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    feeds.send_calendar_link(registration.email, registration.language, now=utcnow())
+    db.session.commit()
+    flash(
+        _(
+            "Wir haben Ihnen einen Link zu Ihrem persönlichen Kalender geschickt. "
+            "Bitte sehen Sie in Ihr Postfach."
+        ),
+        "success",
+    )
+    return redirect(url_for("public.registration", token=token) + "#calendar", 303)
+
+
+@bp.post("/registrations/<token>/cancel")
+def cancel(token: str):
+    registration = _registration_or_404(token)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        rules.cancel_registration(registration, now=utcnow())
+    except rules.RegistrationError:
+        db.session.rollback()
+        flash(_("Diese Anmeldung kann nicht mehr storniert werden."), "error")
+    else:
+        db.session.commit()
+        flash(_("Sie sind abgemeldet. Eine Bestätigung ist unterwegs."), "success")
+    return redirect(url_for("public.registration", token=token), 303)
+
+
+def _calendar_email_or_404(token: str) -> str:
+    link = access_links.find_link(AccessPurpose.CALENDAR, token, now=utcnow())
+    if link is None:
+        abort(404)
+    return link.email
+
+
+@bp.get("/my-calendar/<token>")
+def my_calendar(token: str):
+    email = _calendar_email_or_404(token)
+    return render_template(
+        "public/my_calendar.html",
+        token=token,
+        feed_url=feeds.personal_feed_url(email),
+        hours=access_links.hours_valid(AccessPurpose.CALENDAR),
+        form=ActionForm(),
+    )
+
+
+@bp.post("/my-calendar/<token>")
+def my_calendar_update(token: str):
+    """Set up the address's calendar feed, or give it a new address (old links stop)."""
+    email = _calendar_email_or_404(token)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if feeds.set_up_or_renew(email, now=utcnow()):
+        flash(_("Ihr persönlicher Kalender ist eingerichtet."), "success")
+    else:
+        flash(_("Ihr Kalender hat eine neue Adresse; die alte funktioniert nicht mehr."), "success")
+    db.session.commit()
+    return redirect(url_for("public.my_calendar", token=token), 303)

@@ -1,0 +1,70 @@
+"""Links mailed to an address, for what only the owner of that mailbox may do.
+
+A manage link belongs to one registration; these belong to an address: seeing and erasing
+one's data, the personal calendar of all one's registrations, setting a password. The
+token is random (nothing personal in it) and only its hash is stored.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+
+from eventsapp.database import db
+from eventsapp.models import AccessLink, AccessPurpose
+from eventsapp.services.tokens import hash_token
+
+LIFETIMES = {
+    AccessPurpose.DATA: timedelta(hours=24),
+    AccessPurpose.CALENDAR: timedelta(hours=24),
+    AccessPurpose.PASSWORD: timedelta(hours=72),
+}
+
+
+def issue_link(
+    purpose: AccessPurpose, email: str, *, now: datetime, user_id: int | None = None
+) -> str:
+    """A new link token for `email`; the caller mails it (and only mails it)."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        AccessLink(
+            purpose=purpose,
+            email=email,
+            user_id=user_id,
+            token_hash=hash_token(token),
+            created_at=now,
+            expires_at=now + LIFETIMES[purpose],
+        )
+    )
+    return token
+
+
+def hours_valid(purpose: AccessPurpose) -> int:
+    return int(LIFETIMES[purpose].total_seconds() // 3600)
+
+
+def find_link(purpose: AccessPurpose, token: str, *, now: datetime) -> AccessLink | None:
+    """The unexpired link of this purpose that `token` opens, else None."""
+    if not token or len(token) > 100:
+        return None
+    link = db.session.execute(
+        select(AccessLink).where(AccessLink.token_hash == hash_token(token))
+    ).scalar_one_or_none()
+    if link is None or link.purpose != purpose or link.expires_at <= now:
+        return None
+    return link
+
+
+def revoke_links(*, email: str | None = None, user_id: int | None = None) -> None:
+    """Every link of an address (erasure) or of an account (its password was set)."""
+    if email is not None:
+        db.session.execute(delete(AccessLink).where(AccessLink.email == email))
+    if user_id is not None:
+        db.session.execute(delete(AccessLink).where(AccessLink.user_id == user_id))
+
+
+def delete_expired(*, now: datetime) -> int:
+    result = db.session.execute(delete(AccessLink).where(AccessLink.expires_at <= now))
+    return result.rowcount or 0
