@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
@@ -310,6 +311,23 @@ class SMTPSink:
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m.message for m in self.messages if address in m.rcpt_tos]
+
+
+class SlowSink:
+    """An SMTP handler that takes `delay` seconds per mail and notes each Message-ID, so
+    a worker can be stopped mid-batch or overtaken by another."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.message_ids: list[str] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        await asyncio.sleep(self.delay)
+        for line in envelope.original_content.split(b"\r\n"):
+            if line.lower().startswith(b"message-id:"):
+                self.message_ids.append(line.split(b":", 1)[1].strip().decode())
+                break
+        return "250 OK"
 
 
 def free_port() -> int:

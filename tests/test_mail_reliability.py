@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
@@ -31,7 +30,7 @@ from eventsapp.models import (
 from eventsapp.services import registrations as rules
 from eventsapp.services import scheduling
 from eventsapp.services.housekeeping import queue_reminders
-from tests.conftest import free_port, make_app, postgres_app, start_smtp_server
+from tests.conftest import SlowSink, free_port, make_app, postgres_app, start_smtp_server
 from tests.factories import applicant, make_format, make_session
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,21 +145,6 @@ def test_sent_mail_is_emptied_after_the_retention_period(app):
         assert (row.body_text, row.body_html, row.ics) == ("", None, None)
         assert (row.recipient, row.subject) == ("", "")
         assert row.status == OutboxStatus.SENT and row.message_id and row.purged_at
-
-
-class SlowSink:
-    """An SMTP handler that takes its time, so a worker can be killed mid-batch."""
-
-    def __init__(self, delay: float) -> None:
-        self.delay = delay
-        self.message_ids: list[str] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        await asyncio.sleep(self.delay)
-        for line in envelope.original_content.split(b"\r\n"):
-            if line.lower().startswith(b"message-id:"):
-                self.message_ids.append(line.split(b":", 1)[1].strip().decode())
-        return "250 OK"
 
 
 def test_a_worker_killed_mid_batch_is_replaced_after_the_lease(tmp_path):

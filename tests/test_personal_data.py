@@ -94,7 +94,7 @@ def test_export_and_erasure_through_the_emailed_link(app, client):
     assert response.status_code == 303
     with app.app_context():
         mail = db.session.execute(
-            select(OutboxMessage).where(OutboxMessage.dedupe_key.like("personal-data:%"))
+            select(OutboxMessage).where(OutboxMessage.dedupe_key.like("data-link:%"))
         ).scalar_one()
         assert mail.recipient == EMAIL
         link = re.search(r"http://eventsapp.test(/my-data/\S+)", mail.body_text).group(1)

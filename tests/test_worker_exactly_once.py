@@ -7,7 +7,6 @@ lease set once per batch let a second worker send the tail of the first one's ba
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import signal
@@ -28,26 +27,10 @@ from sqlalchemy import func, insert, select
 from eventsapp.database import db, utcnow
 from eventsapp.mail.delivery import claim_due, deliver_due, record
 from eventsapp.models import OutboxMessage, OutboxStatus
-from tests.conftest import POSTGRES_URL, free_port, make_app, sqlite_url
+from tests.conftest import POSTGRES_URL, SlowSink, free_port, make_app, sqlite_url
 
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
-
-
-class SlowSink:
-    """An SMTP handler that takes `delay` seconds per mail and notes each Message-ID."""
-
-    def __init__(self, delay: float) -> None:
-        self.delay = delay
-        self.message_ids: list[str] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        await asyncio.sleep(self.delay)
-        for line in envelope.original_content.split(b"\r\n"):
-            if line.lower().startswith(b"message-id:"):
-                self.message_ids.append(line.split(b":", 1)[1].strip().decode())
-                break
-        return "250 OK"
 
 
 @contextmanager

@@ -10,11 +10,14 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
+from flask_babel import LazyString
 from sqlalchemy import delete, select
 
 from eventsapp.database import db
+from eventsapp.mail.outbox import enqueue_mail
 from eventsapp.models import AccessLink, AccessPurpose
 from eventsapp.services.tokens import hash_token
+from eventsapp.urls import external_url
 
 LIFETIMES = {
     AccessPurpose.DATA: timedelta(hours=24),
@@ -39,6 +42,31 @@ def issue_link(
         )
     )
     return token
+
+
+def mail_link(
+    purpose: AccessPurpose,
+    email: str,
+    language: str,
+    *,
+    endpoint: str,
+    template: str,
+    subject: LazyString,
+    now: datetime,
+) -> None:
+    """Queue the mail that carries a new link of `purpose` to `endpoint` (the link's
+    template gets `link` and `hours`). Every request gets its own link and mail; the
+    callers' rate limits bound how often."""
+    token = issue_link(purpose, email, now=now)
+    enqueue_mail(
+        dedupe_key=f"{purpose.value}-link:{hash_token(token)[:32]}",
+        recipient=email,
+        language=language,
+        template=template,
+        subject=subject,
+        context={"link": external_url(endpoint, token=token), "hours": hours_valid(purpose)},
+        now=now,
+    )
 
 
 def hours_valid(purpose: AccessPurpose) -> int:

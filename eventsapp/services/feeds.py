@@ -26,7 +26,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased, joinedload
 
 from eventsapp.database import core_connection, db
-from eventsapp.mail.outbox import enqueue_mail
 from eventsapp.models import (
     ACTIVE,
     AccessPurpose,
@@ -439,19 +438,15 @@ def set_up_or_renew(email: str, *, now: datetime) -> bool:
 def send_calendar_link(email: str, language: str, *, now: datetime) -> None:
     """Mail `email` a link (valid a day) to its personal calendar: the feed of all its
     registrations is shown only to whoever reads that mailbox."""
-    token = access_links.issue_link(AccessPurpose.CALENDAR, email, now=now)
-    enqueue_mail(
-        dedupe_key=f"calendar-link:{hash_token(token)[:32]}",
-        recipient=email,
-        language=language,
+    access_links.mail_link(
+        AccessPurpose.CALENDAR,
+        email,
+        language,
+        endpoint="public.my_calendar",
         template="calendar_link",
         subject=_l(
             "Ihr persönlicher Kalender bei %(site)s", site=current_app.config["EVENTSAPP_SITE_NAME"]
         ),
-        context={
-            "link": external_url("public.my_calendar", token=token),
-            "hours": access_links.hours_valid(AccessPurpose.CALENDAR),
-        },
         now=now,
     )
 

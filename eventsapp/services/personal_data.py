@@ -17,7 +17,6 @@ from sqlalchemy import ColumnElement, case, delete, exists, or_, select, update
 
 from eventsapp.database import db
 from eventsapp.mail import notifications
-from eventsapp.mail.outbox import enqueue_mail
 from eventsapp.models import (
     ACTIVE,
     AccessPurpose,
@@ -32,7 +31,6 @@ from eventsapp.models import (
 from eventsapp.services import access_links
 from eventsapp.services.registrations import cancel_registration
 from eventsapp.services.tokens import hash_token
-from eventsapp.urls import external_url
 
 ERASED = "erased"
 
@@ -43,17 +41,13 @@ def send_data_link(email: str, language: str, *, now: datetime) -> None:
     The same answer is given for every address, so the form reveals nothing; the link is a
     random token, so it carries no trace of the address either.
     """
-    token = access_links.issue_link(AccessPurpose.DATA, email, now=now)
-    enqueue_mail(
-        dedupe_key=f"personal-data:{hash_token(token)[:32]}",
-        recipient=email,
-        language=language,
+    access_links.mail_link(
+        AccessPurpose.DATA,
+        email,
+        language,
+        endpoint="public.my_data",
         template="personal_data_link",
         subject=_l("Ihre Daten bei %(site)s", site=current_app.config["EVENTSAPP_SITE_NAME"]),
-        context={
-            "link": external_url("public.my_data", token=token),
-            "hours": access_links.hours_valid(AccessPurpose.DATA),
-        },
         now=now,
     )
 
