@@ -141,7 +141,8 @@ def _without_csrf(text: str) -> str:
 
 def _answer(client, response) -> tuple:
     """Everything a response shows a visitor, and the page it leads to."""
-    clock = ("Date", "Set-Cookie", "X-RateLimit-Reset")  # the time of day, not the address
+    # The time of day (limit windows) and cookies, not the address.
+    clock = ("Date", "Set-Cookie", "X-RateLimit-Reset", "Retry-After")
     headers = sorted((name, value) for name, value in response.headers if name not in clock)
     cookies = sorted(h.split("=", 1)[0] for h in response.headers.getlist("Set-Cookie"))
     page = client.get(response.headers["Location"]) if response.status_code == 303 else None
