@@ -5,11 +5,15 @@ from __future__ import annotations
 import itertools
 from datetime import datetime, timedelta
 
+from sqlalchemy import insert
+
 from eventsapp.database import db, utcnow
 from eventsapp.models import (
     Format,
     Organisation,
     OrganisationKind,
+    OutboxMessage,
+    OutboxStatus,
     Role,
     Session,
     SessionStatus,
@@ -104,3 +108,29 @@ def make_user(
         password=values.pop("password", PASSWORD),
         now=utcnow(),
     )
+
+
+def queue_plain_mail(count: int, *, prefix: str = "person") -> set[str]:
+    """`count` due mails, written directly (rendering is not what delivery tests are
+    about); returns their Message-IDs. The caller commits."""
+    now = utcnow()
+    rows = [
+        {
+            "recipient": f"{prefix}{n}@example.org",
+            "language": "de",
+            "subject": "Neue Termine",
+            "body_text": f"Hallo {n}",
+            "body_html": None,
+            "dedupe_key": f"bulk:{prefix}:{n}",
+            "message_id": f"<bulk-{prefix}-{n}@eventsapp.test>",
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "last_error": "",
+            "extra_headers": "",
+            "created_at": now,
+        }
+        for n in range(count)
+    ]
+    db.session.execute(insert(OutboxMessage), rows)
+    return {row["message_id"] for row in rows}

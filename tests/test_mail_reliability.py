@@ -31,35 +31,13 @@ from eventsapp.services import registrations as rules
 from eventsapp.services import scheduling
 from eventsapp.services.housekeeping import queue_reminders
 from tests.conftest import SlowSink, free_port, make_app, postgres_app, start_smtp_server
-from tests.factories import applicant, make_format, make_session
+from tests.factories import applicant, make_format, make_session, queue_plain_mail
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _bulk_rows(count: int, *, prefix: str = "person") -> None:
-    """`count` due mails, written directly (rendering is not what these tests are about)."""
-    now = utcnow()
-    db.session.execute(
-        insert(OutboxMessage),
-        [
-            {
-                "recipient": f"{prefix}{n}@example.org",
-                "language": "de",
-                "subject": "Neue Termine",
-                "body_text": f"Hallo {n}",
-                "body_html": None,
-                "dedupe_key": f"bulk:{prefix}:{n}",
-                "message_id": f"<bulk-{prefix}-{n}@eventsapp.test>",
-                "status": OutboxStatus.PENDING,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "last_error": "",
-                "extra_headers": "",
-                "created_at": now,
-            }
-            for n in range(count)
-        ],
-    )
+    queue_plain_mail(count, prefix=prefix)
     db.session.commit()
 
 

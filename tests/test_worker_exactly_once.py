@@ -22,12 +22,13 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from eventsapp.database import db, utcnow
 from eventsapp.mail.delivery import claim_due, deliver_due, record
 from eventsapp.models import OutboxMessage, OutboxStatus
 from tests.conftest import POSTGRES_URL, SlowSink, free_port, make_app, sqlite_url
+from tests.factories import queue_plain_mail
 
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
@@ -60,29 +61,11 @@ def database(request, tmp_path) -> Iterator[tuple[str, Flask]]:
 
 
 def _queue(app: Flask, count: int) -> set[str]:
-    """`count` due mails, written directly; returns their Message-IDs."""
-    now = utcnow()
-    rows = [
-        {
-            "recipient": f"person{n}@example.org",
-            "language": "de",
-            "subject": "Neue Termine",
-            "body_text": f"Hallo {n}",
-            "dedupe_key": f"exactly-once:{n}",
-            "message_id": f"<exactly-once-{n}@eventsapp.test>",
-            "status": OutboxStatus.PENDING,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "last_error": "",
-            "extra_headers": "",
-            "created_at": now,
-        }
-        for n in range(count)
-    ]
+    """`count` due mails; returns their Message-IDs."""
     with app.app_context():
-        db.session.execute(insert(OutboxMessage), rows)
+        expected = queue_plain_mail(count)
         db.session.commit()
-    return {row["message_id"] for row in rows}
+    return expected
 
 
 def _statuses(app: Flask) -> dict[str, int]:

@@ -53,7 +53,6 @@ from eventsapp.urls import base_host, external_url
 
 FEED_TOKEN = "personal-feed"  # noqa: S105 - the purpose of a derived token, not a secret
 HISTORY = timedelta(days=90)  # past sessions stay in feeds this long
-FEED_STATUSES = (SessionStatus.PUBLISHED, SessionStatus.CANCELLED)
 
 
 @dataclass(frozen=True)
