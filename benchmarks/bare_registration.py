@@ -28,7 +28,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects import postgresql
 
 from eventsapp.mail.outbox import _INSERT_MESSAGE
-from eventsapp.services.registrations import _INSERT_REGISTRATION, _SEATS, _TERMS
+from eventsapp.services.seats import _INSERT_REGISTRATION, _SEATS, _TERMS
 
 _DIALECT = postgresql.psycopg.dialect()
 _REGISTRATION_KEYS = [
@@ -163,7 +163,8 @@ def _rows(session_id: int, email: str, seats_left: bool) -> tuple[dict, dict]:
 
 
 def _seats_left(capacity: int, ledger: list[tuple]) -> bool:
-    return sum(count for kind, _, count, _, _ in ledger if kind == "held") < capacity
+    """`capacity` is column 2 of the terms (id, status, capacity, …)."""
+    return sum(row[2] for row in ledger if row[0] == "held") < capacity
 
 
 @app.get("/")
@@ -178,7 +179,7 @@ def plain(session_id: int):
     with connection.cursor() as cursor:
         terms = TERMS(cursor, {"session_id": session_id}).fetchone()
         ledger = SEATS(cursor, {"session_id": session_id, "email": email}).fetchall()
-        registration, message = _rows(session_id, email, _seats_left(terms[1], ledger))
+        registration, message = _rows(session_id, email, _seats_left(terms[2], ledger))
         registration_id = INSERT_REGISTRATION(cursor, registration).fetchone()[0]
         message.update(
             registration_id=registration_id, dedupe_key=f"registration:{registration_id}:received"
@@ -197,7 +198,7 @@ def pipelined(session_id: int):
             TERMS(lock, {"session_id": session_id})
             SEATS(seats, {"session_id": session_id, "email": email})
         terms, ledger = lock.fetchone(), seats.fetchall()
-    registration, message = _rows(session_id, email, _seats_left(terms[1], ledger))
+    registration, message = _rows(session_id, email, _seats_left(terms[2], ledger))
     values = registration | {f"mail_{key}": value for key, value in message.items()}
     with connection.pipeline(), connection.cursor() as cursor:
         REGISTRATION_AND_MESSAGE(cursor, values)

@@ -17,6 +17,7 @@ from eventsapp.models import (
     Visibility,
 )
 from eventsapp.services import registrations as rules
+from eventsapp.services import seats
 from eventsapp.services.emails import normalise_email
 from eventsapp.services.tokens import manage_token
 from tests.factories import applicant, make_format, make_session
@@ -273,7 +274,7 @@ def test_the_seat_query_reads_the_seats_not_the_waitlist():
     sent = []
     event.listen(engine, "before_cursor_execute", lambda *args: sent.append(args[2:4]))
     with engine.connect() as connection:
-        connection.execute(rules._SEATS, {"session_id": 1, "email": "ayse@example.org"})
+        connection.execute(seats._SEATS, {"session_id": 1, "email": "ayse@example.org"})
         sql, parameters = sent[-1]
         plan = " ".join(
             row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters)

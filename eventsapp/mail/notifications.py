@@ -1,31 +1,26 @@
-"""The mails a registration change causes, each queued once per event (dedupe key).
+"""Rendering the mails about a registration, just before they are sent.
 
-They are queued as deferred rows (template and registration) in the transaction of the
-change, and rendered by the worker just before sending (`render`): the request that takes a
-seat does not spend its time, or the seat lock's, on templates. What a mail shows is then
-the state at sending time, a few seconds later at most; the template (confirmed, waitlisted,
-cancelled …) is fixed when the change happens.
+The service that changes a registration decides which mail the change gets and queues it
+(`eventsapp.mail.outbox.queue_about`) as a deferred row, template and registration, in the
+transaction of the change, once per event (dedupe key). The worker renders it here just
+before sending: the request that takes a seat does not spend its time, or the seat lock's,
+on templates. What a mail shows is then the state at sending time, a few seconds later at
+most; the template (confirmed, waitlisted, cancelled …) is fixed when the change happens.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING
 
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from eventsapp.database import db
-from eventsapp.mail.outbox import enqueue_deferred
-from eventsapp.models import Registration, RegistrationStatus, SessionStatus
+from eventsapp.models import Registration, SessionStatus
 from eventsapp.services import invitations
 from eventsapp.services.tokens import manage_token
 from eventsapp.urls import external_url
-
-if TYPE_CHECKING:
-    from eventsapp.services.registrations import Placement
 
 SUBJECTS = {
     "registration_confirmed": _l("Anmeldung bestätigt: %(title)s"),
@@ -104,98 +99,3 @@ def subject_of(template: str, registration: Registration | None, language: str) 
     title = registration.session.format.text("title", language) if registration else ""
     with force_locale(language):
         return str(SUBJECTS[template]) % {"title": title}
-
-
-def _queue(
-    registration: Registration | Placement,
-    event: str,
-    template: str,
-    now: datetime,
-    invite: str | None = None,
-    *,
-    new_key: bool = False,
-) -> None:
-    """Queue one mail; `invite` (REQUEST or CANCEL) attaches the calendar entry."""
-    enqueue_deferred(
-        dedupe_key=f"registration:{registration.id}:{event}",
-        recipient=registration.email,
-        language=registration.language,
-        template=template,
-        registration_id=registration.id,
-        now=now,
-        ics_method=invite,
-        new_key=new_key,
-    )
-
-
-def _invite_if_confirmed(registration: Registration | Placement) -> str | None:
-    return invitations.REQUEST if registration.status == RegistrationStatus.CONFIRMED else None
-
-
-def registration_received(registration: Registration | Placement, *, now: datetime) -> None:
-    """Confirmation, pending approval or waitlist mail, by the status the applicant got.
-    Called for a registration created in this transaction (so its mail cannot exist yet)."""
-    if registration.status == RegistrationStatus.WAITLISTED:
-        template = "registration_waitlisted"
-    elif registration.status == RegistrationStatus.PENDING:
-        template = "registration_pending"
-    else:
-        template = "registration_confirmed"
-    invite = _invite_if_confirmed(registration)
-    _queue(registration, "received", template, now, invite, new_key=True)
-
-
-def registration_promoted(registration: Registration, *, now: datetime) -> None:
-    template = "registration_promoted"
-    if registration.status == RegistrationStatus.PENDING:
-        template = "registration_promoted_pending"
-    _queue(registration, "promoted", template, now, _invite_if_confirmed(registration))
-
-
-def registration_cancelled(registration: Registration, *, now: datetime) -> None:
-    _queue(registration, "cancelled", "registration_cancelled", now, invitations.CANCEL)
-
-
-def manage_link(registration_id: int, email: str, language: str, *, now: datetime) -> None:
-    """The link again, once per request: the time makes the key new, so the row is written
-    in one prepared statement. The per-address rate limit bounds how often."""
-    enqueue_deferred(
-        dedupe_key=f"registration:{registration_id}:link:{now.isoformat()}",
-        recipient=email,
-        language=language,
-        template="registration_link",
-        registration_id=registration_id,
-        now=now,
-        new_key=True,
-    )
-
-
-def registration_approved(registration: Registration, *, now: datetime) -> None:
-    _queue(registration, "approved", "registration_confirmed", now, invitations.REQUEST)
-
-
-def registration_rejected(registration: Registration, *, now: datetime) -> None:
-    _queue(registration, "rejected", "registration_rejected", now, invitations.CANCEL)
-
-
-def session_cancelled(registration: Registration, *, now: datetime) -> None:
-    _queue(registration, "session-cancelled", "session_cancelled", now, invitations.CANCEL)
-
-
-def session_changed(registration: Registration, *, now: datetime) -> None:
-    """Time or place changed; one mail per change (the session's sequence number)."""
-    session = registration.session
-    _queue(
-        registration,
-        f"session-changed:{session.sequence}",
-        "session_changed",
-        now,
-        _invite_if_confirmed(registration),
-    )
-
-
-def reminder(registration: Registration, minutes: int, *, now: datetime) -> None:
-    """A reminder before the session, once per offset and start time."""
-    session = registration.session
-    event = f"reminder:{minutes}:{session.starts_at:%Y%m%dT%H%M}"
-    _queue(registration, event, "registration_reminder", now)

@@ -98,6 +98,30 @@ def enqueue_deferred(
         _insert(OutboxMessage(**values))
 
 
+def queue_about(
+    registration: Any,
+    event: str,
+    template: str,
+    now: datetime,
+    ics_method: str | None = None,
+    *,
+    new_key: bool = False,
+) -> None:
+    """Queue the mail `template` about a registration (anything with `id`, `email` and
+    `language`), once per `event`; `ics_method` (REQUEST or CANCEL) attaches the calendar
+    entry. Which mail a change gets is decided by the service that makes the change."""
+    enqueue_deferred(
+        dedupe_key=f"registration:{registration.id}:{event}",
+        recipient=registration.email,
+        language=registration.language,
+        template=template,
+        registration_id=registration.id,
+        now=now,
+        ics_method=ics_method,
+        new_key=new_key,
+    )
+
+
 _INSERT_MESSAGE = OutboxMessage.__table__.insert()
 
 

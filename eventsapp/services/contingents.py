@@ -7,10 +7,11 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from eventsapp.database import db
+from eventsapp.database import core_connection, db
 from eventsapp.models import Contingent, Organisation, OrganisationKind, Session
+from eventsapp.services import seats
 from eventsapp.services.recurrence import RecurrenceError
-from eventsapp.services.registrations import fill_free_seats, lock_session, seat_ledger
+from eventsapp.services.seats import fill_free_seats, lock_session, seat_ledger
 
 
 class ContingentError(RecurrenceError):
@@ -62,6 +63,7 @@ def set_contingent(
             ),
             field="seats",
         )
+    fill_free_seats(session.id, now=now)  # fewer kept seats: the waitlist may move up
     return contingent
 
 
@@ -69,29 +71,28 @@ def remove_contingent(contingent: Contingent, *, now: datetime) -> None:
     """Give a contingent's unused seats back to everyone at once."""
     session = lock_session(contingent.session_id)
     db.session.delete(contingent)
-    db.session.flush()
-    fill_free_seats(session, now=now)
+    fill_free_seats(session.id, now=now)
 
 
 def release_due_contingents(*, now: datetime) -> int:
-    """Hand the unused seats of contingents past their release time to the waitlist.
+    """Hand the unused seats of contingents past their release time to the waitlist, once.
 
-    Seats count as public from the release time on anyway; this moves waiting people into
-    them. Returns how many people got a seat.
+    Seats count as public from the release time on anyway (a registration that meets a
+    waitlist then hands them over itself); this moves waiting people into them when nobody
+    registers. Returns how many people got a seat.
     """
-    due = (
-        db.session.execute(
-            select(Contingent).where(
-                Contingent.release_at <= now, Contingent.released_handled_at.is_(None)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    promoted = 0
-    for contingent in due:
-        session = lock_session(contingent.session_id)
-        promoted += len(fill_free_seats(session, now=now))
-        contingent.released_handled_at = now
+    due = db.session.execute(
+        select(Contingent.session_id, Contingent.id)
+        .where(Contingent.release_at <= now, Contingent.released_handled_at.is_(None))
+        .order_by(Contingent.session_id, Contingent.id)
+    ).all()
+    by_session: dict[int, list[int]] = {}
+    for session_id, contingent_id in due:
+        by_session.setdefault(session_id, []).append(contingent_id)
     db.session.flush()
+    connection = core_connection(writes=True)
+    promoted = 0
+    for session_id, contingent_ids in by_session.items():
+        terms = seats.lock(connection, session_id)
+        promoted += len(seats.release(connection, terms, contingent_ids, now=now))
     return promoted

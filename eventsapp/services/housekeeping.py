@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from eventsapp.database import db
-from eventsapp.mail import notifications
+from eventsapp.mail.outbox import queue_about
 from eventsapp.models import (
     OutboxMessage,
     OutboxStatus,
@@ -76,7 +76,9 @@ def queue_reminders(*, now: datetime) -> int:
                 <= now
                 < (session.starts_at - timedelta(minutes=shorter))
             ) and _may_see(registration.email, session):
-                notifications.reminder(registration, minutes, now=now)
+                # Once per offset and start time: a moved session is reminded of again.
+                event = f"reminder:{minutes}:{session.starts_at:%Y%m%dT%H%M}"
+                queue_about(registration, event, "registration_reminder", now)
                 queued += 1
     return queued
 

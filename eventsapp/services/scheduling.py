@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
@@ -11,25 +11,27 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from eventsapp.database import db
-from eventsapp.mail import notifications
+from eventsapp.mail.outbox import queue_about
 from eventsapp.models import (
     ACTIVE,
     Format,
     Organisation,
     Publication,
     Registration,
+    RegistrationStatus,
     Session,
     SessionStatus,
     User,
 )
 from eventsapp.services import announcements
+from eventsapp.services.ledger import CANCEL, REQUEST
 from eventsapp.services.recurrence import (
     MAX_OCCURRENCES,
     RecurrenceError,
     RecurrenceSpec,
     local_to_utc,
 )
-from eventsapp.services.registrations import fill_free_seats, lock_session, seat_ledger
+from eventsapp.services.seats import fill_free_seats, lock_session, seat_ledger
 
 
 class ScheduleError(RecurrenceError):
@@ -173,7 +175,10 @@ def _changed(session: Session, now: datetime) -> None:
     if session.status == SessionStatus.PUBLISHED:
         db.session.flush()
         for registration in _active_registrations(session):
-            notifications.session_changed(registration, now=now)
+            # One mail per change (the sequence number); the confirmed get the new invitation.
+            invite = REQUEST if registration.status == RegistrationStatus.CONFIRMED else None
+            event = f"session-changed:{session.sequence}"
+            queue_about(registration, event, "session_changed", now, invite)
 
 
 def reschedule_session(
@@ -220,6 +225,38 @@ def reschedule_session(
     return changed
 
 
+def change_session_times(
+    session: Session,
+    *,
+    day: date,
+    start: time,
+    end: time,
+    now: datetime,
+    following: bool = False,
+) -> list[Session]:
+    """Give a session the date and wall-clock times of the edit form (see reschedule_session).
+
+    The times are local to the session's zone; its length is measured between the two
+    instants, so an evening across the night the clocks change lasts as long as it really
+    does. An end the clocks skip is refused under `end_time`, not under the start. Unchanged
+    times move nothing and tell nobody.
+    """
+    local_start = datetime.combine(day, start)
+    local_end = datetime.combine(day, end)
+    starts_at = local_to_utc(local_start, session.timezone)
+    try:
+        ends_at = local_to_utc(local_end, session.timezone)
+    except RecurrenceError as error:
+        field = "end_time" if error.field else None  # a skipped hour, not a day out of range
+        raise ScheduleError(error.message, field=field) from error
+    current = (session.local_start.replace(tzinfo=None), session.local_end.replace(tzinfo=None))
+    if (local_start, local_end) == current:
+        return []
+    return reschedule_session(
+        session, local_start=local_start, duration=ends_at - starts_at, now=now, following=following
+    )
+
+
 @dataclass(frozen=True)
 class SessionDetails:
     venue_name: str
@@ -257,8 +294,8 @@ def update_session_details(session: Session, details: SessionDetails, *, now: da
     session.updated_at = now
     if moved:
         _changed(session, now)
-    db.session.flush()
-    fill_free_seats(session, now=now)
+    if details.capacity > ledger.capacity:
+        fill_free_seats(session.id, now=now)  # more seats: the waitlist may move up
 
 
 def cancel_session(session: Session, *, reason: str, now: datetime) -> None:
@@ -272,7 +309,7 @@ def cancel_session(session: Session, *, reason: str, now: datetime) -> None:
     session.updated_at = now
     db.session.flush()
     for registration in _active_registrations(session):
-        notifications.session_cancelled(registration, now=now)
+        queue_about(registration, "session-cancelled", "session_cancelled", now, CANCEL)
 
 
 def skip_draft(session: Session) -> None:

@@ -17,7 +17,6 @@ from flask import current_app
 
 if TYPE_CHECKING:
     from eventsapp.models import Registration
-    from eventsapp.services.registrations import Placement
 
 REGISTRATION = "registration"
 
@@ -36,6 +35,6 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def manage_token(registration: Registration | Placement) -> str:
+def manage_token(registration: Registration) -> str:
     """The secret of a registration's manage link (the same in every mail)."""
     return derive_token(REGISTRATION, registration.token_nonce)
