@@ -1,5 +1,28 @@
+"""The organisers' back office: formats, their dates, and who is coming.
+
+One blueprint, its views in one module per area: dashboard (overview and calendar),
+formats (formats and planning their dates), sessions, registrations (lists, manual add,
+approval, check-in) and contingents. `common` holds what they share.
+"""
+
 from flask import Blueprint
+
+from eventsapp.access import organiser_required
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
 
-from eventsapp.organiser import routes  # noqa: E402, F401 - registers the routes
+
+@bp.before_request
+@organiser_required
+def require_organiser() -> None:
+    """Every view of this blueprint is for organisers and admins only."""
+
+
+# Registers the routes.
+from eventsapp.organiser import (  # noqa: E402, F401
+    contingents,
+    dashboard,
+    formats,
+    registrations,
+    sessions,
+)

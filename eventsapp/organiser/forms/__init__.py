@@ -1,0 +1,36 @@
+"""Back-office forms, one module per area; import them from here."""
+
+from eventsapp.organiser.forms.common import MAX_CAPACITY
+from eventsapp.organiser.forms.contingents import ContingentForm
+from eventsapp.organiser.forms.formats import (
+    TRANSLATED_FIELDS,
+    TRANSLATED_LANGUAGES,
+    FormatForm,
+    FormatTranslationsForm,
+)
+from eventsapp.organiser.forms.registrations import ManualRegistrationForm
+from eventsapp.organiser.forms.scheduling import (
+    NTH_CHOICES,
+    WEEKDAY_CHOICES,
+    GenerateForm,
+    PublishForm,
+    ScheduleForm,
+)
+from eventsapp.organiser.forms.sessions import CancelSessionForm, SessionForm
+
+__all__ = [
+    "MAX_CAPACITY",
+    "NTH_CHOICES",
+    "TRANSLATED_FIELDS",
+    "TRANSLATED_LANGUAGES",
+    "WEEKDAY_CHOICES",
+    "CancelSessionForm",
+    "ContingentForm",
+    "FormatForm",
+    "FormatTranslationsForm",
+    "GenerateForm",
+    "ManualRegistrationForm",
+    "PublishForm",
+    "ScheduleForm",
+    "SessionForm",
+]

@@ -1,0 +1,146 @@
+"""Who is coming: manual add, approval and the waitlist, check-in at the door, the CSV list."""
+
+from __future__ import annotations
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from eventsapp.access import managed_registration_or_404, managed_session_or_404
+from eventsapp.database import db, utcnow
+from eventsapp.formatting import status_label
+from eventsapp.forms import ActionForm
+from eventsapp.organiser import bp
+from eventsapp.organiser.common import render_session
+from eventsapp.organiser.forms import ManualRegistrationForm
+from eventsapp.services import participants
+from eventsapp.services import registrations as rules
+
+
+@bp.post("/sessions/<int:session_id>/registrations")
+def registration_add(session_id: int):
+    session = managed_session_or_404(session_id)
+    form = ManualRegistrationForm(languages=current_app.config["EVENTSAPP_LANGUAGES"])
+    if not form.validate_on_submit():
+        return render_session(session, manual_form=form, status=422)
+    applicant = rules.Applicant(
+        name=form.name.data,
+        email=form.email.data,
+        organisation_name=form.organisation.data or "",
+        language=form.language.data,
+    )
+    try:
+        registration = rules.register_for_session(
+            session, applicant, now=utcnow(), by_organiser=True
+        )
+    except rules.AlreadyRegistered:
+        db.session.rollback()
+        form.email.errors = [_("Diese E-Mail-Adresse ist für diesen Termin schon angemeldet.")]
+        return render_session(session, manual_form=form, status=409)
+    except rules.RegistrationClosed:
+        db.session.rollback()
+        form.email.errors = [_("Für diesen Termin sind keine Anmeldungen mehr möglich.")]
+        return render_session(session, manual_form=form, status=409)
+    db.session.commit()
+    flash(
+        _(
+            "%(name)s ist eingetragen (%(status)s).",
+            name=registration.name,
+            status=status_label(registration.status),
+        ),
+        "success",
+    )
+    return redirect(url_for("organiser.session_detail", session_id=session.id), 303)
+
+
+def _registration_action(registration_id: int, action, done_message: str):
+    registration = managed_registration_or_404(registration_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        action(registration)
+    except rules.RegistrationError:
+        db.session.rollback()
+        flash(_("Das ist für diese Anmeldung nicht (mehr) möglich."), "error")
+    else:
+        db.session.commit()
+        flash(done_message, "success")
+    target = request.form.get("back") == "checkin"
+    endpoint = "organiser.checkin" if target else "organiser.session_detail"
+    return redirect(
+        url_for(endpoint, session_id=registration.session_id)
+        + (f"#r{registration.id}" if target else ""),
+        303,
+    )
+
+
+@bp.post("/registrations/<int:registration_id>/approve")
+def registration_approve(registration_id: int):
+    return _registration_action(
+        registration_id,
+        lambda r: rules.approve_registration(r, now=utcnow()),
+        _("Anmeldung bestätigt."),
+    )
+
+
+@bp.post("/registrations/<int:registration_id>/reject")
+def registration_reject(registration_id: int):
+    return _registration_action(
+        registration_id,
+        lambda r: rules.reject_registration(r, now=utcnow()),
+        _("Anmeldung abgelehnt; der Platz ist wieder frei."),
+    )
+
+
+@bp.post("/registrations/<int:registration_id>/cancel")
+def registration_cancel(registration_id: int):
+    return _registration_action(
+        registration_id,
+        lambda r: rules.cancel_registration(r, now=utcnow()),
+        _("Anmeldung storniert."),
+    )
+
+
+@bp.post("/registrations/<int:registration_id>/move-up")
+def registration_move_up(registration_id: int):
+    return _registration_action(
+        registration_id,
+        lambda r: rules.move_to_top_of_waitlist(r, now=utcnow()),
+        _("An die Spitze der Warteliste gesetzt."),
+    )
+
+
+@bp.post("/registrations/<int:registration_id>/attendance")
+def registration_attendance(registration_id: int):
+    attended = request.form.get("attended") == "1"
+    return _registration_action(
+        registration_id,
+        lambda r: rules.set_attendance(r, attended, now=utcnow()),
+        _("Anwesenheit eingetragen.") if attended else _("Anwesenheit zurückgenommen."),
+    )
+
+
+@bp.get("/sessions/<int:session_id>/checkin")
+def checkin(session_id: int):
+    session = managed_session_or_404(session_id)
+    confirmed = participants.list_registrations(session, status="confirmed")
+    return render_template(
+        "organiser/checkin.html",
+        session=session,
+        registrations=confirmed,
+        present=sum(1 for r in confirmed if r.attended),
+        action_form=ActionForm(),
+    )
+
+
+@bp.get("/sessions/<int:session_id>/registrations.csv")
+def registrations_csv(session_id: int):
+    session = managed_session_or_404(session_id)
+    filename = f"anmeldungen-{session.format.slug}-{session.local_start:%Y-%m-%d}.csv"
+    return Response(
+        participants.registrations_csv(session),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )

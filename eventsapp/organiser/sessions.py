@@ -1,0 +1,101 @@
+"""One session: its page, changing its time and details, calling it off, skipping a draft."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from eventsapp.access import managed_session_or_404
+from eventsapp.database import db, utcnow
+from eventsapp.forms import ActionForm
+from eventsapp.organiser import bp
+from eventsapp.organiser.common import add_error, organisation_or_400, render_session
+from eventsapp.organiser.forms import CancelSessionForm, SessionForm
+from eventsapp.services import overview, scheduling
+from eventsapp.services.recurrence import RecurrenceError
+
+
+@bp.get("/sessions/<int:session_id>")
+def session_detail(session_id: int):
+    return render_session(managed_session_or_404(session_id))
+
+
+def _details(form: SessionForm) -> scheduling.SessionDetails:
+    return scheduling.SessionDetails(
+        venue_name=form.venue_name.data,
+        venue_address=form.venue_address.data or "",
+        host_organisation=organisation_or_400(form.host_organisation.data),
+        capacity=form.capacity.data,
+        languages=",".join(form.languages.data or []),
+        interpreting=form.interpreting.data or "",
+        note=form.note.data or "",
+    )
+
+
+@bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+def session_edit(session_id: int):
+    session = managed_session_or_404(session_id)
+    form = SessionForm(obj=session, host_choices=overview.session_host_choices(current_user))
+    if request.method == "GET":
+        form.start_date.data = session.local_start.date()
+        form.start_time.data = session.local_start.time()
+        form.end_time.data = session.local_end.time()
+        form.host_organisation.data = session.host_organisation_id
+        form.languages.data = session.language_codes
+    if form.validate_on_submit():
+        now = utcnow()
+        try:
+            scheduling.change_session_times(
+                session,
+                day=form.start_date.data,
+                start=form.start_time.data,
+                end=form.end_time.data,
+                now=now,
+                following=form.scope.data == "following",
+            )
+            scheduling.update_session_details(session, _details(form), now=now)
+        except RecurrenceError as error:
+            db.session.rollback()
+            add_error(form, error, default_field="start_time")
+        else:
+            db.session.commit()
+            flash(_("Änderungen gespeichert."), "success")
+            return redirect(url_for("organiser.session_detail", session_id=session.id), 303)
+    return render_template("organiser/session_edit.html", session=session, form=form), (
+        422 if form.errors else 200
+    )
+
+
+@bp.post("/sessions/<int:session_id>/cancel")
+def session_cancel(session_id: int):
+    session = managed_session_or_404(session_id)
+    form = CancelSessionForm()
+    if not form.validate_on_submit():
+        return render_session(session, cancel_form=form, status=422)
+    try:
+        scheduling.cancel_session(session, reason=form.reason.data, now=utcnow())
+    except RecurrenceError as error:
+        db.session.rollback()
+        add_error(form, error, default_field="reason")
+        return render_session(session, cancel_form=form, status=409)
+    db.session.commit()
+    flash(_("Der Termin ist abgesagt. Alle Angemeldeten bekommen eine E-Mail."), "success")
+    return redirect(url_for("organiser.session_detail", session_id=session.id), 303)
+
+
+@bp.post("/sessions/<int:session_id>/skip")
+def session_skip(session_id: int):
+    session = managed_session_or_404(session_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    format_id = session.format_id
+    try:
+        scheduling.skip_draft(session)
+    except RecurrenceError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        db.session.commit()
+        flash(_("Der Entwurf ist entfernt und wird nicht wieder angelegt."), "success")
+    return redirect(url_for("organiser.format_detail", format_id=format_id), 303)
