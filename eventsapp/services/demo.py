@@ -1,35 +1,41 @@
 """Demo data: Polizei Dortmund, its twelve partners and both dialogue formats.
 
-Addresses and contact mailboxes are illustrative (mail goes to the reserved `.example`
-domain); the organisations are the real first users of the platform.
+Everything is made the way the app makes it: formats, their dates, registrations,
+contingents and followers go through the same services as the organiser pages and the
+public forms, so the demo shows only states that the rules allow. Addresses and contact
+mailboxes are illustrative (mail goes to the reserved `.example` domains); the organisations
+are the real first users of the platform.
 """
 
 from __future__ import annotations
 
 import secrets
 import unicodedata
-from datetime import datetime, time, timedelta
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
 from itertools import cycle
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 
 from eventsapp.database import db
 from eventsapp.models import (
-    Contingent,
     Format,
     Organisation,
     OrganisationKind,
+    OutboxMessage,
     Registration,
-    RegistrationStatus,
     Role,
     Session,
-    SessionStatus,
+    Subscription,
+    User,
     Visibility,
 )
-from eventsapp.services import accounts
-from eventsapp.services.recurrence import expand_occurrences
-from eventsapp.services.tokens import REGISTRATION, derive_token, hash_token, new_nonce
+from eventsapp.services import accounts, contingents, registrations, scheduling, subscriptions
+from eventsapp.services.emails import normalise_email
+from eventsapp.services.formats import FormatValues, create_format, slugify
+from eventsapp.services.recurrence import RecurrenceSpec
+from eventsapp.services.registrations import Applicant
+from eventsapp.services.scheduling import SessionDetails
 
 TIMEZONE = "Europe/Berlin"
 
@@ -40,86 +46,54 @@ HOST = {
     "description": "Die Polizei Dortmund ist für die Städte Dortmund und Lünen zuständig.",
     "venue_name": "Polizeipräsidium Dortmund",
     "venue_address": "Markgrafenstraße 102, 44139 Dortmund",
+    "contact_email": "dialog@polizei-dortmund.example",
+    "kind": OrganisationKind.HOST,
 }
 
+# slug, name, description, address
+# fmt: off
 PARTNERS = [
-    (
-        "afrido",
-        "AFRIDO c/o Africa Positive e.V.",
-        "Netzwerk afrikanischer Vereine in Dortmund.",
-        "Hamburger Straße 16, 44135 Dortmund",
-    ),
-    (
-        "dietrich-keuning-haus",
-        "Dietrich-Keuning-Haus",
-        "Kultur- und Freizeitzentrum in der Nordstadt.",
-        "Leopoldstraße 50–58, 44147 Dortmund",
-    ),
-    (
-        "forumjugend",
-        "forumJUGEND! e.V.",
-        "Jugendarbeit und politische Bildung.",
-        "Mallinckrodtstraße 212, 44147 Dortmund",
-    ),
-    (
-        "integrationsrat",
-        "Integrationsrat der Stadt Dortmund",
-        "Gewählte Vertretung der Dortmunderinnen und Dortmunder mit Einwanderungsgeschichte.",
-        "Friedensplatz 1, 44135 Dortmund",
-    ),
-    (
-        "multikulturelles-forum",
-        "Multikulturelles Forum e.V.",
-        "Bildung, Beratung und Beschäftigung für Menschen mit Einwanderungsgeschichte.",
-        "Bornstraße 64, 44145 Dortmund",
-    ),
-    (
-        "planerladen",
-        "Planerladen gGmbH",
-        "Quartiersarbeit und Antidiskriminierung in der Nordstadt.",
-        "Schützenstraße 42, 44147 Dortmund",
-    ),
-    (
-        "projekt-ankommen",
-        "Projekt Ankommen e.V.",
-        "Begleitung geflüchteter Menschen beim Ankommen in Dortmund.",
-        "Münsterstraße 56, 44145 Dortmund",
-    ),
-    (
-        "rat-muslimischer-gemeinden",
-        "Rat der muslimischen Gemeinden in Dortmund",
-        "Zusammenschluss der Moscheegemeinden in Dortmund.",
-        "Kielstraße 24, 44145 Dortmund",
-    ),
-    (
-        "train-of-hope",
-        "Train of Hope Dortmund e.V.",
-        "Ehrenamtliche Hilfe für Geflüchtete.",
-        "Heroldstraße 12, 44145 Dortmund",
-    ),
-    (
-        "unternehmen-bilden-vielfalt",
-        "Unternehmen.Bilden.Vielfalt e.V.",
-        "Vielfalt in Ausbildung und Arbeitswelt.",
-        "Rheinische Straße 173, 44147 Dortmund",
-    ),
-    (
-        "vmdo",
-        "Verbund sozial-kultureller Migrantenvereine Dortmund e.V.",
-        "Dachverband von Migrantenorganisationen, Träger des Hauses der Vielfalt.",
-        "Beuthstraße 21, 44147 Dortmund",
-    ),
-    (
-        "vkii",
-        "Verein Kamerunischer Ingenieure und Informatiker e.V.",
-        "Netzwerk kamerunischer Fachkräfte in Technik und Informatik.",
-        "Burgholzstraße 120, 44145 Dortmund",
-    ),
+    ("afrido", "AFRIDO c/o Africa Positive e.V.",
+     "Netzwerk afrikanischer Vereine in Dortmund.",
+     "Hamburger Straße 16, 44135 Dortmund"),
+    ("dietrich-keuning-haus", "Dietrich-Keuning-Haus",
+     "Kultur- und Freizeitzentrum in der Nordstadt.",
+     "Leopoldstraße 50–58, 44147 Dortmund"),
+    ("forumjugend", "forumJUGEND! e.V.",
+     "Jugendarbeit und politische Bildung.",
+     "Mallinckrodtstraße 212, 44147 Dortmund"),
+    ("integrationsrat", "Integrationsrat der Stadt Dortmund",
+     "Gewählte Vertretung der Dortmunderinnen und Dortmunder mit Einwanderungsgeschichte.",
+     "Friedensplatz 1, 44135 Dortmund"),
+    ("multikulturelles-forum", "Multikulturelles Forum e.V.",
+     "Bildung, Beratung und Beschäftigung für Menschen mit Einwanderungsgeschichte.",
+     "Bornstraße 64, 44145 Dortmund"),
+    ("planerladen", "Planerladen gGmbH",
+     "Quartiersarbeit und Antidiskriminierung in der Nordstadt.",
+     "Schützenstraße 42, 44147 Dortmund"),
+    ("projekt-ankommen", "Projekt Ankommen e.V.",
+     "Begleitung geflüchteter Menschen beim Ankommen in Dortmund.",
+     "Münsterstraße 56, 44145 Dortmund"),
+    ("rat-muslimischer-gemeinden", "Rat der muslimischen Gemeinden in Dortmund",
+     "Zusammenschluss der Moscheegemeinden in Dortmund.",
+     "Kielstraße 24, 44145 Dortmund"),
+    ("train-of-hope", "Train of Hope Dortmund e.V.",
+     "Ehrenamtliche Hilfe für Geflüchtete.",
+     "Heroldstraße 12, 44145 Dortmund"),
+    ("unternehmen-bilden-vielfalt", "Unternehmen.Bilden.Vielfalt e.V.",
+     "Vielfalt in Ausbildung und Arbeitswelt.",
+     "Rheinische Straße 173, 44147 Dortmund"),
+    ("vmdo", "Verbund sozial-kultureller Migrantenvereine Dortmund e.V.",
+     "Dachverband von Migrantenorganisationen, Träger des Hauses der Vielfalt.",
+     "Beuthstraße 21, 44147 Dortmund"),
+    ("vkii", "Verein Kamerunischer Ingenieure und Informatiker e.V.",
+     "Netzwerk kamerunischer Fachkräfte in Technik und Informatik.",
+     "Burgholzstraße 120, 44145 Dortmund"),
 ]
+# fmt: on
 
 FORMATS = [
     {
-        "slug": "blick-in-die-polizei",
         "title": "Blick in die Polizei",
         "summary": "Bürgerinnen, Bürger und Mitglieder der Partnerorganisationen "
         "besuchen das Polizeipräsidium.",
@@ -127,43 +101,34 @@ FORMATS = [
             "Wie arbeitet die Polizei in Dortmund? Bei diesem Besuch im Polizeipräsidium "
             "sehen Sie die Leitstelle und die Kriminalwache und sprechen offen mit "
             "Beamtinnen und Beamten – über Ihre Fragen, Erfahrungen und Anliegen.\n\n"
-            "Bitte bringen Sie einen Ausweis mit. Der Eingang ist barrierefrei."
+            "Der Besuch führt in gesicherte Bereiche, deshalb bestätigen wir jede Anmeldung "
+            "einzeln. Bitte bringen Sie einen Ausweis mit. Der Eingang ist barrierefrei."
         ),
-        "translations": {
-            "en": {
-                "title": "A Look Inside the Police",
-                "summary": "Residents and members of "
-                "the partner organisations visit police headquarters.",
-            },
-            "tr": {
-                "title": "Polise Bir Bakış",
-                "summary": "Vatandaşlar ve ortak kuruluşların "
-                "üyeleri emniyet müdürlüğünü ziyaret ediyor.",
-            },
-            "ar": {
-                "title": "نظرة إلى داخل الشرطة",
-                "summary": "يزور المواطنون وأعضاء المنظمات الشريكة مقر الشرطة.",
-            },
-            "fr": {
-                "title": "Regard sur la police",
-                "summary": "Habitants et membres des "
-                "organisations partenaires visitent l’hôtel de police.",
-            },
-            "uk": {
-                "title": "Погляд зсередини на поліцію",
-                "summary": "Мешканці та члени "
-                "партнерських організацій відвідують управління поліції.",
-            },
+        "titles": {
+            "en": "A Look Inside the Police",
+            "tr": "Polise Bir Bakış",
+            "ar": "نظرة إلى داخل الشرطة",
+            "fr": "Regard sur la police",
+            "uk": "Погляд зсередини на поліцію",
         },
-        "rrule": "FREQ=MONTHLY;BYDAY=2TU",
+        "summaries": {
+            "en": "Residents and members of the partner organisations visit police headquarters.",
+            "tr": "Vatandaşlar ve ortak kuruluşların üyeleri emniyet müdürlüğünü ziyaret ediyor.",
+            "ar": "يزور المواطنون وأعضاء المنظمات الشريكة مقر الشرطة.",
+            "fr": "Habitants et membres des organisations partenaires visitent l’hôtel de police.",
+            "uk": "Мешканці та члени партнерських організацій відвідують управління поліції.",
+        },
+        "nth": 2,  # the second Tuesday of each month
+        "weekday": 1,
         "start_time": time(18, 0),
         "duration_minutes": 150,
         "capacity": 25,
         "languages": "de,tr,ar",
         "interpreting": "Dolmetschen ins Türkische und Arabische",
+        "approval_required": True,
+        "at_host": True,  # always at police headquarters
     },
     {
-        "slug": "blick-in-die-organisation",
         "title": "Blick in die Organisation",
         "summary": "Polizeibeschäftigte besuchen eine Partnerorganisation – jedes Mal eine andere.",
         "description": (
@@ -171,107 +136,114 @@ FORMATS = [
             "die Arbeit eines Vereins kennen, hören zu und kommen mit den Menschen vor Ort "
             "ins Gespräch. Mitglieder der Organisation sind herzlich willkommen."
         ),
-        "translations": {
-            "en": {
-                "title": "A Look Inside Our Partners",
-                "summary": "Police staff visit a partner organisation – a different one each time.",
-            },
-            "tr": {
-                "title": "Kuruluşlara Bir Bakış",
-                "summary": "Polis çalışanları her seferinde "
-                "başka bir ortak kuruluşu ziyaret ediyor.",
-            },
-            "ar": {
-                "title": "نظرة إلى داخل المنظمات",
-                "summary": "يزور موظفو الشرطة منظمة شريكة، في كل مرة منظمة مختلفة.",
-            },
-            "fr": {
-                "title": "Regard sur les associations",
-                "summary": "Des agents de police "
-                "rendent visite à une organisation partenaire – chaque fois une autre.",
-            },
-            "uk": {
-                "title": "Погляд зсередини на організації",
-                "summary": "Працівники поліції відвідують партнерську організацію – щоразу іншу.",
-            },
+        "titles": {
+            "en": "A Look Inside Our Partners",
+            "tr": "Kuruluşlara Bir Bakış",
+            "ar": "نظرة إلى داخل المنظمات",
+            "fr": "Regard sur les associations",
+            "uk": "Погляд зсередини на організації",
         },
-        "rrule": "FREQ=MONTHLY;BYDAY=-1TH",
+        "summaries": {
+            "en": "Police staff visit a partner organisation – a different one each time.",
+            "tr": "Polis çalışanları her seferinde başka bir ortak kuruluşu ziyaret ediyor.",
+            "ar": "يزور موظفو الشرطة منظمة شريكة، في كل مرة منظمة مختلفة.",
+            "fr": "Des agents de police rendent visite à une organisation partenaire – "
+            "chaque fois une autre.",
+            "uk": "Працівники поліції відвідують партнерську організацію – щоразу іншу.",
+        },
+        "nth": -1,  # the last Thursday of each month
+        "weekday": 3,
         "start_time": time(17, 0),
         "duration_minutes": 120,
         "capacity": 15,
         "languages": "de",
         "interpreting": "",
+        "approval_required": False,
+        "at_host": False,  # at a different partner each time
     },
 ]
 
-DEMO_NAMES = [
-    "Ayşe Demir",
-    "Jonas Becker",
-    "Fatima Al-Hassan",
-    "Olena Kovalenko",
-    "Mehmet Yılmaz",
-    "Claire Dubois",
-    "Samuel Nkemelu",
-    "Lea Schneider",
-    "Hamid Rahimi",
-    "Marta Nowak",
-    "Yusuf Kaya",
-    "Amina Diallo",
-    "Thomas Wagner",
-    "Nour Haddad",
-    "Serhiy Bondar",
-    "Elif Şahin",
-    "Paul Hoffmann",
-    "Mariam Tchatchoua",
-    "Ali Osman",
-    "Sofia Romano",
-]
-
-
-def _get_or_create_organisation(slug: str, **values: object) -> tuple[Organisation, bool]:
-    organisation = db.session.execute(
-        select(Organisation).where(Organisation.slug == slug)
-    ).scalar_one_or_none()
-    if organisation is not None:
-        return organisation, False
-    organisation = Organisation(slug=slug, **values)
-    db.session.add(organisation)
-    return organisation, True
-
-
-def _demo_registrations(session: Session, count: int, now: datetime, offset: int) -> None:
-    for index in range(count):
-        name = DEMO_NAMES[(index + offset) % len(DEMO_NAMES)]
-        local = unicodedata.normalize("NFKD", name.lower().replace(" ", "."))
-        local = local.encode("ascii", "ignore").decode()
-        seat = index < session.capacity
-        nonce = new_nonce()
-        db.session.add(
-            Registration(
-                session=session,
-                name=name,
-                email=f"{local}.{index}@example.org",
-                language="de",
-                status=RegistrationStatus.CONFIRMED if seat else RegistrationStatus.WAITLISTED,
-                created_at=now - timedelta(days=3, minutes=count - index),
-                consented_at=now - timedelta(days=3, minutes=count - index),
-                token_nonce=nonce,
-                token_hash=hash_token(derive_token(REGISTRATION, nonce)),
-            )
-        )
-
-
-def _holidays(moment: datetime) -> bool:
-    """Nobody plans a dialogue evening between Christmas and Epiphany."""
-    day = (moment.month, moment.day)
-    return day >= (12, 22) or day <= (1, 6)
-
-
+# The demo accounts; `make run` prints their passwords once, when they are created.
+ADMIN = "admin@polizei-dortmund.example"
+ORGANISER = "planung@polizei-dortmund.example"
+MEMBER = "mitglied@vmdo.example"
 DEMO_ACCOUNTS = [
-    ("admin@polizei-dortmund.example", "Administration Dialog", Role.ADMIN, "polizei-dortmund"),
-    ("planung@polizei-dortmund.example", "Kim Organisator", Role.ORGANISER, "polizei-dortmund"),
-    ("mitglied@vmdo.example", "Deniz Partner", Role.PARTNER, "vmdo"),
+    (ADMIN, "Administration Dialog", Role.ADMIN, "polizei-dortmund"),
+    (ORGANISER, "Kim Organisator", Role.ORGANISER, "polizei-dortmund"),
+    (MEMBER, "Deniz Partner", Role.PARTNER, "vmdo"),
 ]
+
+# Residents who follow both formats by email: (address, language, followed the mailed link).
+SUBSCRIBERS = [("elif.sahin@example.org", "tr", True), ("paul.hoffmann@example.org", "de", False)]
+
+# Residents who sign up for the first dates, each as <name>.<number>@example.org.
+DEMO_NAMES = (  # noqa: SIM905 - a list literal would take a line per name
+    "Ayşe Demir, Jonas Becker, Fatima Al-Hassan, Olena Kovalenko, Mehmet Yılmaz, "
+    "Claire Dubois, Samuel Nkemelu, Lea Schneider, Hamid Rahimi, Marta Nowak, Yusuf Kaya, "
+    "Amina Diallo, Thomas Wagner, Nour Haddad, Serhiy Bondar, Elif Şahin, Paul Hoffmann, "
+    "Mariam Tchatchoua, Ali Osman, Sofia Romano"
+).split(", ")
+
+
+def load_demo_data(*, now: datetime, months: int = 6) -> str:
+    """Create what is missing of the demo programme; never touch what exists.
+
+    A format that exists already is skipped with its dates and people, so a second run
+    changes nothing. Returns a summary for the terminal, with the passwords of accounts
+    created now (they are stored only as hashes, so this is the one time they can be shown).
+    """
+    last_mail = db.session.execute(select(func.max(OutboxMessage.id))).scalar_one() or 0
+    host, partners = _organisations()
+    new_accounts = _demo_accounts(now)
+    organiser, member = (accounts.find_user_by_email(email) for email in (ORGANISER, MEMBER))
+    until = (now + timedelta(days=round(months * 30.5))).date()
+    existing = set(db.session.execute(select(Format.slug)).scalars())
+    new_sessions = 0
+    for spec in FORMATS:
+        if slugify(spec["title"]) in existing:  # the slug `create_format` would give it
+            continue
+        format = _create_format(spec, host, now=now)
+        _followers(format, [organiser, member], now=now)
+        venues = cycle([host] if spec["at_host"] else partners.values())
+        sessions = _plan_sessions(format, spec, venues, until=until, now=now)
+        new_sessions += len(sessions)
+        # The first dates have people in them already, so that the demo shows every state.
+        if spec["approval_required"] and len(sessions) >= 2:
+            _awaiting_approval(sessions[0], partners, member, now=now)
+            _cancelled(sessions[1], now=now)
+        elif sessions:
+            _full_with_waitlist(sessions[0], now=now)
+    _forget_demo_mail(after_id=last_mail, now=now)
+    lines = [
+        f"demo data: {1 + len(partners)} organisations, {len(FORMATS)} formats, "
+        f"{new_sessions} new sessions"
+    ]
+    lines += [
+        f"  {role} account: {email}  password: {password}" for role, email, password in new_accounts
+    ]
+    return "\n".join(lines)
+
+
+def _organisations() -> tuple[Organisation, dict[str, Organisation]]:
+    """The host and its partners (by slug), created where missing as the admin pages do."""
+    existing = {o.slug: o for o in db.session.execute(select(Organisation)).scalars()}
+    host = existing.get(HOST["slug"]) or Organisation(**HOST)
+    partners = {
+        slug: existing.get(slug)
+        or Organisation(
+            slug=slug,
+            name=name,
+            kind=OrganisationKind.PARTNER,
+            description=description,
+            contact_email=f"kontakt@{slug}.example",
+            venue_name=name,
+            venue_address=address,
+        )
+        for slug, name, description, address in PARTNERS
+    }
+    db.session.add_all([host, *partners.values()])
+    db.session.flush()
+    return host, partners
 
 
 def _demo_accounts(now: datetime) -> list[tuple[str, str, str]]:
@@ -291,113 +263,134 @@ def _demo_accounts(now: datetime) -> list[tuple[str, str, str]]:
     return created
 
 
-def load_demo_data(*, now: datetime, months: int = 6) -> str:
-    """Create what is missing of the demo programme; never touch what exists.
-
-    Returns a summary for the terminal, with the passwords of accounts created now (they
-    are stored only as hashes, so this is the one time they can be shown).
-    """
-    host, _ = _get_or_create_organisation(
-        HOST["slug"],
-        kind=OrganisationKind.HOST,
-        contact_email="dialog@polizei-dortmund.example",
-        **{k: v for k, v in HOST.items() if k != "slug"},
+def _create_format(spec: dict, host: Organisation, *, now: datetime) -> Format:
+    values = FormatValues(
+        title=spec["title"],
+        summary=spec["summary"],
+        description=spec["description"],
+        host_organisation=host,
+        venue_name=host.venue_name if spec["at_host"] else None,
+        venue_address=host.venue_address if spec["at_host"] else None,
+        duration_minutes=spec["duration_minutes"],
+        capacity=spec["capacity"],
+        visibility=Visibility.PUBLIC,
+        approval_required=spec["approval_required"],
+        reminder_minutes=[48 * 60, 3 * 60],
+        announce_to_all_partners=True,
+        announcement_partners=[],
     )
-    partners = []
-    for slug, name, description, address in PARTNERS:
-        partner, _ = _get_or_create_organisation(
-            slug,
-            name=name,
-            kind=OrganisationKind.PARTNER,
-            description=description,
-            contact_email=f"kontakt@{slug}.example",
-            venue_name=name,
-            venue_address=address,
-        )
-        partners.append(partner)
+    format = create_format(values, timezone=TIMEZONE, now=now)
+    format.translations = {  # as the translations page stores them
+        language: {"title": title, "summary": spec["summaries"][language]}
+        for language, title in spec["titles"].items()
+    }
+    return format
 
-    created_sessions = 0
-    until = now + timedelta(days=round(months * 30.5))
-    for number, spec in enumerate(FORMATS):
-        if db.session.execute(select(Format).where(Format.slug == spec["slug"])).first():
+
+def _followers(format: Format, users: list[User], *, now: datetime) -> None:
+    """Account holders follow from their account page; residents confirm a mailed link."""
+    for user in users:
+        subscriptions.follow_formats(user, [format], {format.id}, now=now)
+    for email, language, confirmed in SUBSCRIBERS:
+        subscriptions.request_subscription(format, email, language, now=now)
+        if confirmed:
+            subscription = db.session.execute(
+                select(Subscription).where(
+                    Subscription.format_id == format.id, Subscription.email == email
+                )
+            ).scalar_one()
+            subscriptions.confirm(subscription, now=now)
+
+
+def _holidays(moment: datetime) -> bool:
+    """Nobody plans a dialogue evening between Christmas and Epiphany."""
+    day = (moment.month, moment.day)
+    return day >= (12, 22) or day <= (1, 6)
+
+
+def _plan_sessions(
+    format: Format, spec: dict, venues: Iterator[Organisation], *, until: date, now: datetime
+) -> list[Session]:
+    """Plan as an organiser does: a monthly rule up to `until`, drafts from it, the holiday
+    dates skipped, each draft's venue and languages set, then all published at once (which
+    announces them to the partners and followers)."""
+    rule = RecurrenceSpec(
+        kind="monthly",
+        start_date=now.date(),
+        start_time=spec["start_time"],
+        weekday=spec["weekday"],
+        nth=spec["nth"],
+        until=until,
+    )
+    scheduling.apply_recurrence(format, rule)
+    sessions = []
+    for draft in scheduling.generate_sessions(format, now=now):
+        if _holidays(draft.local_start):
+            scheduling.skip_draft(draft)
             continue
-        format = Format(
-            slug=spec["slug"],
-            title=spec["title"],
-            summary=spec["summary"],
-            description=spec["description"],
-            host_organisation=host,
-            venue_name=host.venue_name if number == 0 else None,
-            venue_address=host.venue_address if number == 0 else None,
-            duration_minutes=spec["duration_minutes"],
-            capacity=spec["capacity"],
-            rrule=spec["rrule"],
-            start_time=spec["start_time"],
-            series_start=now.date(),
-            timezone=TIMEZONE,
-            visibility=Visibility.PUBLIC,
-            approval_required=False,
-            translations=spec["translations"],
+        venue = next(venues)
+        details = SessionDetails(
+            venue_name=venue.venue_name,
+            venue_address=venue.venue_address,
+            host_organisation=venue,
+            capacity=format.capacity,
+            languages=spec["languages"],
+            interpreting=spec["interpreting"],
+            note="",
         )
-        db.session.add(format)
-        hosts = cycle([host] if number == 0 else partners)
-        starts = expand_occurrences(
-            spec["rrule"],
-            start_time=spec["start_time"],
-            timezone=TIMEZONE,
-            first_day=now.date(),
-            until=until,
+        scheduling.update_session_details(draft, details, now=now)
+        sessions.append(draft)
+    if sessions:
+        scheduling.publish_sessions(format, sessions, now=now)
+    return sessions
+
+
+def _sign_up(session: Session, count: int, *, now: datetime, offset: int) -> list[Registration]:
+    """`count` residents register as the public form does: a seat while one is free to them,
+    else the waitlist (and with approval, a seat that waits for the organiser)."""
+    people = []
+    for number in range(count):
+        name = DEMO_NAMES[(number + offset) % len(DEMO_NAMES)]
+        local = unicodedata.normalize("NFKD", name.lower().replace(" ", "."))
+        email = normalise_email(f"{local.encode('ascii', 'ignore').decode()}.{number}@example.org")
+        applicant = Applicant(name=name, email=email)
+        people.append(registrations.register_for_session(session, applicant, now=now))
+    return people
+
+
+def _awaiting_approval(
+    session: Session, partners: dict[str, Organisation], member: User, *, now: datetime
+) -> None:
+    """Nearly full: VMDO and AFRIDO hold seats until three days before, the VMDO member
+    has taken one of them, and the last four to register still wait for approval."""
+    release_at = session.starts_at - timedelta(days=3)
+    for slug, seats in (("vmdo", 3), ("afrido", 2)):
+        contingents.set_contingent(
+            session, partners[slug], seats=seats, release_at=release_at, now=now
         )
-        format.exdates = ",".join(
-            s.astimezone(ZoneInfo(TIMEZONE)).strftime("%Y-%m-%dT%H:%M")
-            for s in starts
-            if _holidays(s)
-        )
-        for index, starts_at in enumerate(s for s in starts if s > now and not _holidays(s)):
-            venue_host = next(hosts)
-            session = Session(
-                format=format,
-                starts_at=starts_at,
-                ends_at=starts_at + timedelta(minutes=spec["duration_minutes"]),
-                timezone=TIMEZONE,
-                venue_name=venue_host.venue_name,
-                venue_address=venue_host.venue_address,
-                host_organisation=venue_host,
-                capacity=spec["capacity"],
-                languages=spec["languages"],
-                interpreting=spec["interpreting"],
-                status=SessionStatus.PUBLISHED,
-                published_at=now,
-                sequence=0,
-                occurrence_at=starts_at,
-                created_at=now,
-            )
-            db.session.add(session)
-            created_sessions += 1
-            # The next date of each format already has people in it: one nearly full,
-            # one full with a waitlist, so the demo shows both states.
-            if index == 0 and number == 0:
-                vmdo = next(p for p in partners if p.slug == "vmdo")
-                session.contingents.append(
-                    Contingent(
-                        organisation=vmdo,
-                        seats=3,
-                        release_at=starts_at - timedelta(days=3),
-                        created_at=now,
-                    )
-                )
-            if index == 0:
-                _demo_registrations(
-                    session,
-                    spec["capacity"] - 4 if number == 0 else spec["capacity"] + 3,
-                    now,
-                    offset=number * 7,
-                )
-    db.session.flush()
-    lines = [
-        f"demo data: {1 + len(partners)} organisations, {len(FORMATS)} formats, "
-        f"{created_sessions} new sessions"
-    ]
-    for role, email, password in _demo_accounts(now):
-        lines.append(f"  {role} account: {email}  password: {password}")
-    return "\n".join(lines)
+    people = [registrations.register_for_session(session, Applicant.from_user(member), now=now)]
+    people += _sign_up(session, 19, now=now, offset=0)
+    for registration in people[:-4]:
+        registrations.approve_registration(registration, now=now)
+
+
+def _cancelled(session: Session, *, now: datetime) -> None:
+    """Called off after four residents had registered; they are told by mail."""
+    _sign_up(session, 4, now=now, offset=3)
+    reason = "Die Leitstelle wird an diesem Tag umgebaut. Bitte wählen Sie einen anderen Termin."
+    scheduling.cancel_session(session, reason=reason, now=now)
+
+
+def _full_with_waitlist(session: Session, *, now: datetime) -> None:
+    """Three more people than seats; then one cancels and the first in line moves up."""
+    people = _sign_up(session, session.capacity + 3, now=now, offset=7)
+    registrations.cancel_registration(people[1], now=now)
+
+
+def _forget_demo_mail(*, after_id: int, now: datetime) -> None:
+    """The services queued mail for all of this (announcements, confirmations, a
+    cancellation). Its recipients are made up and `make run` would write every one to
+    instance/mail/, so the mail queued here is dropped again."""
+    db.session.execute(
+        delete(OutboxMessage).where(OutboxMessage.id > after_id, OutboxMessage.created_at == now)
+    )
