@@ -67,9 +67,10 @@ tests/js/node_modules/.installed: tests/js/package.json tests/js/package-lock.js
 	npm ci --prefix tests/js --no-audit --no-fund --silent
 	touch $@
 
-## test: lint, the whole suite on SQLite, then again on PostgreSQL when 127.0.0.1:5432 answers
+## test: lint, the import layers (pyproject.toml), the whole suite on SQLite, then again on PostgreSQL when 127.0.0.1:5432 answers
 test: $(VENV)/.installed-test browser node $(MO_FILES)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 	@if $(BIN)/python -m tests.postgres; then \
 	  echo "the whole suite again, on PostgreSQL"; \
@@ -101,3 +102,4 @@ bench-answers: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports

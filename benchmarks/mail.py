@@ -39,7 +39,7 @@ from eventsapp.models import (
     SubscriptionStatus,
 )
 from eventsapp.services import scheduling
-from eventsapp.services.tokens import hash_token
+from eventsapp.tokens import hash_token
 
 MAILS = 5000
 

@@ -18,8 +18,8 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from eventsapp.database import db, utcnow
+from eventsapp.emails import EmailNotValidError, normalise_email
 from eventsapp.models import Format, Organisation, Role, Session, SessionStatus
-from eventsapp.services.emails import EmailNotValidError, normalise_email
 from eventsapp.services.recurrence import RecurrenceError
 
 outbox_cli = AppGroup("outbox", help="Deliver queued mail.")

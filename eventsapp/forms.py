@@ -20,7 +20,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from eventsapp.services.emails import EmailNotValidError, normalise_email
+from eventsapp.emails import EmailNotValidError, normalise_email
 from eventsapp.services.recurrence import EARLIEST_DAY, LATEST_DAY, within_range
 
 # Joiners shape Arabic, Persian and Indic names correctly; they are letters' business.

@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 from flask import current_app, request
 
+from eventsapp.emails import EmailNotValidError, normalise_email
 from eventsapp.extensions import limiter
-from eventsapp.services.emails import EmailNotValidError, normalise_email
 
 
 def _configured(name: str) -> Callable[[], str]:

@@ -14,7 +14,7 @@ from eventsapp.database import db, utcnow
 from eventsapp.models import AccessPurpose, OrganisationKind, Role
 from eventsapp.services import access_links, feeds, scheduling
 from eventsapp.services import registrations as rules
-from eventsapp.services.tokens import manage_token
+from eventsapp.tokens import manage_token
 from tests.factories import (
     PASSWORD,
     applicant,

@@ -8,7 +8,7 @@ from eventsapp.database import db, utcnow
 from eventsapp.models import AccessPurpose, Contingent, OrganisationKind, Role, SessionStatus
 from eventsapp.services import access_links, feeds, subscriptions
 from eventsapp.services import registrations as rules
-from eventsapp.services.tokens import manage_token
+from eventsapp.tokens import manage_token
 from tests.conftest import login
 from tests.factories import applicant, make_format, make_organisation, make_session, make_user
 

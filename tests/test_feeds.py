@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from eventsapp.calendar.text import clean_text
 from eventsapp.database import db, utcnow
 from eventsapp.models import (
     Format,
@@ -30,8 +31,7 @@ from eventsapp.models import (
 )
 from eventsapp.services import feeds, scheduling
 from eventsapp.services import registrations as rules
-from eventsapp.services.ical import clean_text
-from eventsapp.services.tokens import manage_token
+from eventsapp.tokens import manage_token
 from tests.conftest import csrf_token, login
 from tests.factories import applicant, make_format, make_organisation, make_session, make_user
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from eventsapp.database import db, utcnow
 from eventsapp.models import OrganisationKind, Role
 from eventsapp.services import registrations as rules
-from eventsapp.services.tokens import manage_token
+from eventsapp.tokens import manage_token
 from tests.conftest import csrf_token, login, make_app
 from tests.factories import applicant, make_format, make_organisation, make_session, make_user
 

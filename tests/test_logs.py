@@ -33,7 +33,7 @@ from eventsapp.logs import (
     redact,
 )
 from eventsapp.models import Registration, RegistrationStatus
-from eventsapp.services.tokens import REGISTRATION, derive_token, hash_token
+from eventsapp.tokens import REGISTRATION, derive_token, hash_token
 from tests.conftest import POSTGRES_URL, csrf_token, make_app, sqlite_url
 from tests.factories import make_format, make_session
 

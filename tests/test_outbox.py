@@ -11,7 +11,7 @@ from eventsapp.database import db, utcnow
 from eventsapp.mail.delivery import claim_due, deliver_due, render_deferred
 from eventsapp.models import OutboxMessage, OutboxStatus
 from eventsapp.services import registrations as rules
-from eventsapp.services.tokens import manage_token
+from eventsapp.tokens import manage_token
 from tests.conftest import free_port, make_app, start_smtp_server
 from tests.factories import applicant, make_session
 

@@ -20,7 +20,7 @@ from eventsapp.models import (
 )
 from eventsapp.services import access_links, feeds, personal_data, subscriptions
 from eventsapp.services import registrations as rules
-from eventsapp.services.tokens import manage_token
+from eventsapp.tokens import manage_token
 from tests.conftest import csrf_token
 from tests.factories import applicant, make_format, make_organisation, make_session, make_user
 

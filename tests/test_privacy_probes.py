@@ -24,7 +24,7 @@ from eventsapp.models import (
 )
 from eventsapp.services import feeds, subscriptions
 from eventsapp.services import registrations as rules
-from eventsapp.services.tokens import manage_token
+from eventsapp.tokens import manage_token
 from tests.conftest import CSRF_RE, csrf_token, login, make_app
 from tests.factories import (
     applicant,

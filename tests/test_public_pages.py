@@ -18,7 +18,7 @@ from eventsapp.models import (
     Visibility,
 )
 from eventsapp.services import registrations as rules
-from eventsapp.services.tokens import manage_token
+from eventsapp.tokens import manage_token
 from tests.conftest import csrf_token
 from tests.factories import applicant, make_format, make_session
 

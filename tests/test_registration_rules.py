@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import create_engine, event, func, select
 
 from eventsapp.database import db, utcnow
+from eventsapp.emails import normalise_email
 from eventsapp.mail.delivery import render_deferred
 from eventsapp.models import (
     OutboxMessage,
@@ -18,8 +19,7 @@ from eventsapp.models import (
 )
 from eventsapp.services import registrations as rules
 from eventsapp.services import seats
-from eventsapp.services.emails import normalise_email
-from eventsapp.services.tokens import manage_token
+from eventsapp.tokens import manage_token
 from tests.factories import applicant, make_format, make_session
 
 

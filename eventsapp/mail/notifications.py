@@ -16,10 +16,10 @@ from flask import render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
+from eventsapp.calendar.events import invitation
 from eventsapp.database import db
 from eventsapp.models import Registration, SessionStatus
-from eventsapp.services import invitations
-from eventsapp.services.tokens import manage_token
+from eventsapp.tokens import manage_token
 from eventsapp.urls import external_url
 
 SUBJECTS = {
@@ -90,7 +90,7 @@ def render(template: str, registration_id: int | None, language: str, ics_method
     with force_locale(language):
         body_text = render_template(f"mail/{template}.txt", **context)
         body_html = render_template(f"mail/{template}.html", subject=subject, **context)
-        ics = invitations.invitation(registration, ics_method) if ics_method else None
+        ics = invitation(registration, ics_method) if ics_method else None
     return Rendered(subject, body_text, body_html, ics)
 
 

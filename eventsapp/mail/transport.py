@@ -16,10 +16,10 @@ from typing import Protocol
 from flask import current_app
 from flask_mail import Connection
 
+from eventsapp.emails import EmailNotValidError, normalise_email
 from eventsapp.extensions import mail as flask_mail
 from eventsapp.mail import mime
 from eventsapp.mail.mime import Outgoing
-from eventsapp.services.emails import EmailNotValidError, normalise_email
 
 log = logging.getLogger(__name__)
 

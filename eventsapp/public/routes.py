@@ -19,7 +19,7 @@ from eventsapp.ratelimits import form_limits
 from eventsapp.services import registrations as rules
 from eventsapp.services import sessions as listing
 from eventsapp.services import subscriptions
-from eventsapp.services.tokens import manage_token
+from eventsapp.tokens import manage_token
 
 
 def _viewer():

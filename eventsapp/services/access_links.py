@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 from eventsapp.database import db
 from eventsapp.mail.outbox import enqueue_mail
 from eventsapp.models import AccessLink, AccessPurpose
-from eventsapp.services.tokens import hash_token
+from eventsapp.tokens import hash_token
 from eventsapp.urls import external_url
 
 LIFETIMES = {

@@ -17,7 +17,7 @@ from eventsapp.mail.outbox import enqueue_mail
 from eventsapp.models import AccessPurpose, Organisation, OrganisationKind, Role, User
 from eventsapp.services import access_links
 from eventsapp.services.feeds import personal_feed_for
-from eventsapp.services.tokens import hash_token
+from eventsapp.tokens import hash_token
 from eventsapp.urls import external_url
 
 MIN_PASSWORD_LENGTH = 12

@@ -7,6 +7,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from eventsapp.calendar.events import PUBLISH, new_dates
 from eventsapp.database import db
 from eventsapp.mail.outbox import enqueue_mail
 from eventsapp.models import (
@@ -18,8 +19,8 @@ from eventsapp.models import (
     Subscription,
     SubscriptionStatus,
 )
-from eventsapp.services import invitations, subscriptions
 from eventsapp.services import sessions as listing
+from eventsapp.services import subscriptions
 from eventsapp.urls import external_url
 
 
@@ -77,7 +78,7 @@ def announce(publication: Publication, *, now: datetime) -> int:
             continue
         key = tuple(s.id for s in shown)
         if key not in calendars:
-            calendars[key] = invitations.new_dates(format.title, shown)
+            calendars[key] = new_dates(format.title, shown)
         unsubscribe = subscriptions.unsubscribe_url(subscription)
         message = enqueue_mail(
             dedupe_key=f"publication:{publication.id}:{subscription.email}",
@@ -96,7 +97,7 @@ def announce(publication: Publication, *, now: datetime) -> int:
             },
             now=now,
             ics=calendars[key],
-            ics_method=invitations.PUBLISH,
+            ics_method=PUBLISH,
             headers={
                 "List-Unsubscribe": f"<{unsubscribe}>",
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",

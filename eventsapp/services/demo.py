@@ -18,6 +18,7 @@ from itertools import cycle
 from sqlalchemy import delete, func, select
 
 from eventsapp.database import db
+from eventsapp.emails import normalise_email
 from eventsapp.models import (
     Format,
     Organisation,
@@ -31,7 +32,6 @@ from eventsapp.models import (
     Visibility,
 )
 from eventsapp.services import accounts, contingents, registrations, scheduling, subscriptions
-from eventsapp.services.emails import normalise_email
 from eventsapp.services.formats import FormatValues, create_format, slugify
 from eventsapp.services.recurrence import RecurrenceSpec
 from eventsapp.services.registrations import Applicant

@@ -11,20 +11,19 @@ import gzip
 import hashlib
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import LazyString
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from icalendar import Calendar, vText
 from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased, joinedload
 
+from eventsapp.calendar.events import build_feed
 from eventsapp.database import core_connection, db
 from eventsapp.models import (
     ACTIVE,
@@ -35,20 +34,10 @@ from eventsapp.models import (
     Registration,
     RegistrationStatus,
     Session,
-    SessionStatus,
 )
 from eventsapp.services import access_links
-from eventsapp.services.ical import (
-    CRLF,
-    escape_text,
-    fold,
-    local_stamp,
-    param_value,
-    utc_stamp,
-    vtimezone,
-)
 from eventsapp.services.sessions import ANONYMOUS, audience_for_address, visible_sessions
-from eventsapp.services.tokens import derive_token, hash_token, new_nonce
+from eventsapp.tokens import derive_token, hash_token, new_nonce
 from eventsapp.urls import base_host, external_url
 
 FEED_TOKEN = "personal-feed"  # noqa: S105 - the purpose of a derived token, not a secret
@@ -156,111 +145,6 @@ def personal_feed_spec(feed: PersonalFeed, now: datetime) -> FeedSpec:
         query,
         email,
     )
-
-
-# --- the text ------------------------------------------------------------------------------
-
-
-def _header(name: str, description: str, timezones: Iterable[tuple[str, int]]) -> tuple[str, str]:
-    calendar = Calendar()
-    calendar.add("prodid", f"-//eventsapp//{base_host()}//DE")
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", vText(name))
-    calendar.add("name", vText(name))
-    calendar.add("x-wr-caldesc", vText(description))
-    calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", "PT1H")
-    text = calendar.to_ical().decode()
-    head, _sep, _tail = text.rpartition("END:VCALENDAR")
-    zones = "".join(vtimezone(zone, year) for zone, year in sorted(timezones))
-    return head + zones, "END:VCALENDAR" + CRLF
-
-
-def _description(session: Session, url: str) -> str:
-    parts = [session.format.summary, session.note]
-    if session.status == SessionStatus.CANCELLED and session.cancel_reason:
-        parts.insert(0, _("Abgesagt: %(reason)s", reason=session.cancel_reason))
-    if session.interpreting:
-        parts.append(session.interpreting)
-    parts.append(url)
-    return "\n\n".join(p for p in parts if p)
-
-
-def _organizer(session: Session) -> str:
-    host = session.host_organisation
-    address = host.contact_email or current_app.config["MAIL_DEFAULT_SENDER"].rpartition("<")[
-        2
-    ].rstrip(">")
-    return f"ORGANIZER;CN={param_value(host.name)}:mailto:{clean_address(address)}"
-
-
-def clean_address(address: str) -> str:
-    return "".join(ch for ch in address if ch.isprintable() and ch not in ' ;,:"<>\\')
-
-
-def event_lines(
-    session: Session, *, registration_status: RegistrationStatus | None = None
-) -> list[str]:
-    """One VEVENT, unfolded. No attendees: a feed never carries other people's data."""
-    url = external_url("public.session_detail", session_id=session.id)
-    cancelled = session.status == SessionStatus.CANCELLED
-    summary = session.format.title
-    status = "CONFIRMED"
-    if cancelled:
-        summary = _("Abgesagt: %(title)s", title=summary)
-        status = "CANCELLED"
-    elif registration_status == RegistrationStatus.WAITLISTED:
-        summary = _("Warteliste: %(title)s", title=summary)
-        status = "TENTATIVE"
-    elif registration_status == RegistrationStatus.PENDING:
-        status = "TENTATIVE"
-    location = ", ".join(p for p in (session.venue_name, session.venue_address) if p)
-    changed = utc_stamp(session.updated_at)
-    return [
-        "BEGIN:VEVENT",
-        f"UID:session-{session.id}@{base_host()}",
-        f"DTSTAMP:{changed}",
-        f"LAST-MODIFIED:{changed}",
-        f"CREATED:{utc_stamp(session.created_at)}",
-        f"SEQUENCE:{session.sequence}",
-        f"DTSTART;TZID={session.timezone}:{local_stamp(session.starts_at, session.timezone)}",
-        f"DTEND;TZID={session.timezone}:{local_stamp(session.ends_at, session.timezone)}",
-        f"SUMMARY:{escape_text(summary)}",
-        f"LOCATION:{escape_text(location)}",
-        f"DESCRIPTION:{escape_text(_description(session, url))}",
-        f"URL:{url}",
-        _organizer(session),
-        f"STATUS:{status}",
-        "TRANSP:OPAQUE",
-        "END:VEVENT",
-    ]
-
-
-def build_feed(
-    name: str,
-    description: str,
-    sessions: list[Session],
-    *,
-    registration_statuses: dict[int, RegistrationStatus] | None = None,
-) -> bytes:
-    """The whole calendar: header, one rule-based VTIMEZONE per zone used, the events."""
-    statuses = registration_statuses or {}
-    zones = {(s.timezone, s.starts_at.year) for s in sessions} or {
-        (current_app.config["EVENTSAPP_TIMEZONE"], 2026)
-    }
-    # One VTIMEZONE per TZID (RFC 5545 3.2.19): the rules of the earliest year in the feed.
-    first_year: dict[str, int] = {}
-    for zone, year in zones:
-        first_year[zone] = min(year, first_year.get(zone, year))
-    head, tail = _header(name, description, first_year.items())
-    lines = []
-    for session in sessions:
-        for line in event_lines(session, registration_status=statuses.get(session.id)):
-            lines.append(fold(line))
-    body = head + CRLF.join(lines) + (CRLF if lines else "") + tail
-    return body.encode()
 
 
 # --- loading, fingerprints and the cache ---------------------------------------------------

@@ -30,7 +30,7 @@ from eventsapp.models import (
 )
 from eventsapp.services import access_links
 from eventsapp.services.registrations import cancel_registration
-from eventsapp.services.tokens import hash_token
+from eventsapp.tokens import hash_token
 
 ERASED = "erased"
 

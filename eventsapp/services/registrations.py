@@ -40,7 +40,7 @@ from eventsapp.services.ledger import (
 )
 from eventsapp.services.seats import fill_free_seats, lock_session, seat_ledger
 from eventsapp.services.sessions import VISIBLE_STATUSES
-from eventsapp.services.tokens import REGISTRATION, derive_token, hash_token, new_nonce
+from eventsapp.tokens import REGISTRATION, derive_token, hash_token, new_nonce
 
 __all__ = [
     "AlreadyRegistered",
@@ -60,7 +60,7 @@ __all__ = [
 @dataclass(frozen=True)
 class Applicant:
     name: str
-    email: str  # already normalised (services.emails.normalise_email)
+    email: str  # already normalised (eventsapp.emails.normalise_email)
     organisation_name: str = ""
     language: str = "de"
     user_id: int | None = None

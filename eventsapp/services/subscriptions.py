@@ -19,7 +19,7 @@ from eventsapp.models import (
     SubscriptionStatus,
     User,
 )
-from eventsapp.services.tokens import derive_token, hash_token, new_nonce
+from eventsapp.tokens import derive_token, hash_token, new_nonce
 from eventsapp.urls import external_url
 
 LINK_PURPOSE = "subscription"
