@@ -233,3 +233,25 @@ def test_two_partners_one_contingent_released_and_a_waitlist(ctx):
     assert other.status == RegistrationStatus.CONFIRMED and other.contingent_id is not None
     counts = rules.seat_counts(session, now=later)
     assert (counts.taken, counts.reserved, counts.waitlisted) == (5, 0, 1)
+
+
+def test_a_seat_released_before_the_job_runs_goes_to_who_was_waiting(ctx):
+    """A contingent's release time passes and the release job has not run yet: the next
+    registration must not take the released seat from the person already waiting."""
+    now = utcnow()
+    session = make_session(capacity=2)
+    partner = _partner_member()
+    contingents.set_contingent(
+        session, partner.organisation, seats=1, release_at=now + timedelta(hours=1), now=now
+    )
+    first, waiting = (rules.register_for_session(session, applicant(n), now=now) for n in (1, 2))
+    assert (first.status, waiting.status) == ("confirmed", "waitlisted")
+    db.session.commit()
+
+    later = now + timedelta(hours=2)  # released, the job not run yet
+    newcomer = rules.register_for_session(session, applicant(3), now=later)
+    db.session.commit()
+    assert waiting.status == RegistrationStatus.CONFIRMED
+    assert newcomer.status == RegistrationStatus.WAITLISTED
+    assert f"registration:{waiting.id}:promoted" in keys()
+    assert contingents.release_due_contingents(now=later) == 0  # handed over already

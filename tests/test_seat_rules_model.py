@@ -191,6 +191,34 @@ class SeatRules(RuleBasedStateMachine):
         db.session.commit()
         self.model.register(Entry(placed.id, partner, member, len(self.model.entries), ""))
 
+    @rule(data=st.data())
+    def partner_rush(self, data):
+        """Every free member of one partner registers: its kept seats fill, and the rest
+        wait for them (or take public seats while any are left)."""
+        partner = data.draw(st.integers(0, len(self.partners) - 1), label="partner")
+        busy = {e.member for e in self._entries(*ACTIVE) if e.partner == partner}
+        for member in range(MEMBERS_PER_PARTNER):
+            if member in busy:
+                continue
+            user = self.members[partner][member]
+            placed = rules.take_place(
+                self.session_id, rules.Applicant.from_user(user), now=self._tick()
+            )
+            db.session.commit()
+            self.model.register(Entry(placed.id, partner, member, len(self.model.entries), ""))
+
+    @precondition(lambda self: [e for e in self._entries(*HOLDING) if e.kept_seat_of is not None])
+    @rule(data=st.data())
+    def kept_seat_given_up(self, data):
+        """A member holding a kept seat cancels: a waiting member of the same partner, if
+        any, takes that seat before anyone from the public."""
+        holders = [e for e in self._entries(*HOLDING) if e.kept_seat_of is not None]
+        entry = data.draw(st.sampled_from(holders), label="gave up a kept seat")
+        rules.cancel_registration(self._registration(entry), now=self._tick())
+        db.session.commit()
+        entry.status = CANCELLED
+        self.model.promote()
+
     @precondition(lambda self: self._entries(*ACTIVE))
     @rule(data=st.data())
     def cancellation(self, data):
