@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
-import os
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -143,107 +140,6 @@ def configure_sqlite(engine: Engine) -> None:
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    if engine.url.database in (None, "", ":memory:"):
-
-        @event.listens_for(engine, "begin")
-        def _on_begin_in_memory(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN")
-
-        return
-
-    queue = WriterQueue(engine.url.database + "-writer")
-
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        if not _wants_write_lock():
-            connection.exec_driver_sql("BEGIN")
-            return
-        record = connection.connection  # the pooled DBAPI connection
-        queue.enter(record.info)
-        try:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        except BaseException:
-            queue.leave(record.info)
-            raise
-
-    @event.listens_for(engine, "commit")
-    def _on_commit(connection: Any) -> None:
-        if connection.invalidated:  # the connection was lost; `_on_invalidate` let go
-            return
-        record = connection.connection
-        if queue.holds(record.info):
-            try:
-                record.dbapi_connection.commit()  # now, so the next writer finds it done
-            finally:
-                queue.leave(record.info)
-
-    @event.listens_for(engine, "rollback")
-    def _on_rollback(connection: Any) -> None:
-        if connection.invalidated:  # the connection was lost; `_on_invalidate` let go
-            return
-        record = connection.connection
-        if queue.holds(record.info):
-            try:
-                record.dbapi_connection.rollback()
-            finally:
-                queue.leave(record.info)
-
-    @event.listens_for(engine, "close")
-    def _on_close(dbapi_connection: Any, connection_record: Any) -> None:
-        queue.forget(connection_record.info)
-
-    @event.listens_for(engine, "invalidate")
-    def _on_invalidate(dbapi_connection: Any, connection_record: Any, exception: Any) -> None:
-        queue.forget(connection_record.info)
-
-
-class WriterQueue:
-    """Writers of one SQLite file wait for each other on an flock, not in SQLite's busy
-    handler. That handler sleeps 1, 2, 5, 10 … up to 100 ms between tries, so a writer
-    often slept on long after the lock was free: under load, registrations lost a third of
-    their throughput and their p99 to those naps (docs/performance.md). Here the waiter
-    looks again every millisecond at most. After `timeout` seconds it stops waiting here
-    and leaves the decision to SQLite's busy timeout, as before.
-    """
-
-    KEY = "eventsapp.writer_fd"
-
-    def __init__(self, path: str, timeout: float = 30.0) -> None:
-        self.path = path
-        self.timeout = timeout
-
-    def _fd(self, info: dict) -> int:
-        fd = info.get(self.KEY)
-        if fd is None:
-            fd = info[self.KEY] = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        return fd
-
-    def enter(self, info: dict) -> None:
-        fd = self._fd(info)
-        deadline = time.monotonic() + self.timeout
-        pause = 0.0001
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    return  # SQLite's busy timeout decides from here
-                time.sleep(pause)
-                pause = min(pause * 2, 0.001)
-            else:
-                info["eventsapp.writer_held"] = True
-                return
-
-    def holds(self, info: dict) -> bool:
-        return info.get("eventsapp.writer_held", False)
-
-    def leave(self, info: dict) -> None:
-        if info.pop("eventsapp.writer_held", False):
-            fcntl.flock(info[self.KEY], fcntl.LOCK_UN)
-
-    def forget(self, info: dict) -> None:
-        """The connection closes: let go of the lock and the file."""
-        self.leave(info)
-        fd = info.pop(self.KEY, None)
-        if fd is not None:
-            os.close(fd)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN")

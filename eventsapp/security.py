@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from flask import Flask, Response, abort, request
-from flask.sessions import SecureCookieSessionInterface
-from itsdangerous import URLSafeTimedSerializer
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
@@ -28,8 +26,6 @@ def _has_nul(values) -> bool:
 
 
 def register(app: Flask) -> None:
-    app.session_interface = CookieSessionInterface()
-
     @app.before_request
     def refuse_nul_bytes() -> None:
         """No address or query may contain NUL (PostgreSQL cannot store it, nobody types
@@ -56,21 +52,3 @@ def register(app: Flask) -> None:
             # browser's history cache or a proxy. Calendar feeds keep their own policy.
             response.headers["Cache-Control"] = "no-store"
         return response
-
-
-class CookieSessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, with the signing serializer built once per key.
-
-    Flask builds a new serializer on every request; it depends only on the secret keys, so
-    one per key set is enough. Every request gets a little cheaper, feeds polls most of all.
-    """
-
-    _serializers: dict[tuple, URLSafeTimedSerializer | None] = {}  # noqa: RUF012
-
-    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
-        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
-        serializer = self._serializers.get(keys)
-        if serializer is None:
-            serializer = super().get_signing_serializer(app)
-            self._serializers[keys] = serializer
-        return serializer

@@ -1,15 +1,13 @@
-"""SQLite writers wait for each other on a lock file (eventsapp.database.WriterQueue).
+"""SQLite writers take the write lock when their transaction begins (BEGIN IMMEDIATE).
 
 The lock must be held exactly while a write transaction is open (whatever ends it) and never
-by a reading transaction, and a closed connection must let go of it and of its file.
+by a reading transaction; a second writer waits for it (busy timeout) instead of failing.
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
+import sqlite3
 import threading
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
@@ -30,50 +28,42 @@ def sqlite_app(tmp_path):
     _dispose(app)
 
 
-def _lock_file(app) -> Path:
+def _free(app) -> bool:
+    """Whether another connection could start writing now (without waiting)."""
     with app.app_context():
-        return Path(db.engine.url.database + "-writer")
-
-
-def _free(lock_file: Path) -> bool:
-    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT)
+        path = db.engine.url.database
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+        other.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as error:
+        assert "locked" in str(error)
         return False
     else:
-        fcntl.flock(fd, fcntl.LOCK_UN)
+        other.execute("ROLLBACK")
         return True
     finally:
-        os.close(fd)
-
-
-def _open_lock_files(lock_file: Path) -> int:
-    fds = Path("/proc/self/fd")
-    return sum(1 for fd in fds.iterdir() if os.path.realpath(fd) == str(lock_file.resolve()))
+        other.close()
 
 
 def test_the_lock_is_held_while_a_write_transaction_is_open(sqlite_app):
-    lock_file = _lock_file(sqlite_app)
     with sqlite_app.app_context():
         db.session.execute(text("SELECT 1"))  # outside a request: a write transaction
-        assert not _free(lock_file)
+        assert not _free(sqlite_app)
         db.session.commit()
-        assert _free(lock_file)
+        assert _free(sqlite_app)
 
         db.session.execute(text("SELECT 1"))
-        assert not _free(lock_file)
+        assert not _free(sqlite_app)
         db.session.rollback()
-        assert _free(lock_file)
+        assert _free(sqlite_app)
 
         with reading():
             db.session.execute(text("SELECT 1"))
-            assert _free(lock_file)  # readers never queue
+            assert _free(sqlite_app)  # readers take no write lock
         db.session.rollback()
 
 
 def test_a_failed_write_lets_go_of_the_lock(sqlite_app):
-    lock_file = _lock_file(sqlite_app)
     with sqlite_app.app_context():
         db.session.add(Organisation(slug="vmdo", name="VMDO", kind=PARTNER))
         db.session.commit()
@@ -81,7 +71,7 @@ def test_a_failed_write_lets_go_of_the_lock(sqlite_app):
         with pytest.raises(IntegrityError):
             db.session.commit()
         db.session.rollback()
-        assert _free(lock_file)
+        assert _free(sqlite_app)
         names = db.session.execute(select(Organisation.name)).scalars().all()
         assert names == ["VMDO"]
         db.session.rollback()
@@ -109,14 +99,3 @@ def test_a_second_writer_waits_and_then_writes(sqlite_app):
         order.append("second committed")
     thread.join(5)
     assert order == ["first commits", "second committed"]
-
-
-def test_closed_connections_close_their_lock_file(sqlite_app):
-    lock_file = _lock_file(sqlite_app)
-    with sqlite_app.app_context():
-        db.session.execute(text("SELECT 1"))
-        db.session.commit()
-        assert _open_lock_files(lock_file) >= 1
-        db.session.remove()
-        db.engine.dispose()
-        assert _open_lock_files(lock_file) == 0
