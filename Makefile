@@ -90,10 +90,12 @@ bench-feeds: $(VENV)/.installed-test
 bench-mail: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks.mail
 
-## bench-load: pages, API and registration under gunicorn against a bare Flask hello
+## bench-load: pages, API and registration under gunicorn against a bare Flask hello, then
+## a rush of 2,100 registrations on a date with partner contingents (benchmarks/rush.py)
 bench-load: $(VENV)/.installed-test
 	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python -m benchmarks.load
+	$(BIN)/python -m benchmarks.rush
 
 ## bench-answers: registering and subscribing take as long for known as for new addresses
 bench-answers: $(VENV)/.installed-test
