@@ -223,7 +223,7 @@ CASES = {
     "contingent organisation": Case(
         "contingent",
         {"organisation": HOST},
-        "organisation",
+        "contingent-organisation",  # its id; the add-a-person form asks for an organisation too
         "Kontingente gibt es nur für Partnerorganisationen.",
         _partner_list_offers_the_host,
     ),
@@ -369,3 +369,13 @@ def test_a_service_error_shows_under_the_field_it_names(app, office, monkeypatch
     assert response.status_code == 422, body[:300]
     assert case.message in error_under(body, case.field, action)
     assert _database(app) == before
+
+
+def test_the_session_page_gives_every_input_its_own_id(app, office):
+    """Two forms on one page (add a person, keep seats for a partner) both ask for an
+    organisation: each label must still point at its own input."""
+    body = office["client"].get(f"/organiser/sessions/{office['session']}").get_data(as_text=True)
+    ids = re.findall(r'\sid="([^"]+)"', body)
+    assert ids and len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    for target in re.findall(r'<label for="([^"]+)"', body):
+        assert target in ids, target

@@ -111,7 +111,8 @@ def users():
             accounts.invite_user(user, now=utcnow())
         except accounts.AccountError as error:
             db.session.rollback()
-            getattr(form, error.field or "email").errors.append(str(error.message))
+            field = error.field if error.field in form else "email"
+            form[field].errors.append(str(error.message))
         else:
             db.session.commit()
             flash(_("Einladung an %(email)s ist unterwegs.", email=user.email), "success")

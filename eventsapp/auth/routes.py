@@ -94,7 +94,8 @@ def account():
                 current_user, form.current.data, form.password.data, now=utcnow()
             )
         except accounts.AccountError as error:
-            getattr(form, error.field or "current").errors.append(str(error.message))
+            field = error.field if error.field in form else "current"
+            form[field].errors.append(str(error.message))
         else:
             db.session.commit()
             logout_user()

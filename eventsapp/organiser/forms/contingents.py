@@ -13,7 +13,13 @@ from eventsapp.organiser.forms.common import MAX_CAPACITY, number_field
 
 
 class ContingentForm(FlaskForm):
-    organisation = SelectField(**CHOICE_MESSAGES, label=_l("Partnerorganisation"), coerce=int)
+    # Its own id: the manual-add form on the same page has an "organisation" input too.
+    organisation = SelectField(
+        **CHOICE_MESSAGES,
+        label=_l("Partnerorganisation"),
+        coerce=int,
+        id="contingent-organisation",
+    )
     seats = number_field(_l("Plätze"), 1, MAX_CAPACITY)
     release_date = date_field(_l("Freigabe am"), required=_l("Bitte geben Sie ein Datum an."))
     release_time = time_field(_l("um"), required=_l("Bitte geben Sie eine Uhrzeit an."))
