@@ -10,8 +10,10 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,3 +165,32 @@ def median_wrk(url: str, *, runs: int = 3, seconds: int = 5, **kwargs) -> WrkRes
         key=lambda r: r.requests_per_second,
     )
     return results[len(results) // 2]
+
+
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def on_each_engine(measure, name: str) -> list:
+    """`measure(label, database_url, tmp)` on a fresh SQLite file, then, when PostgreSQL
+    answers, in a schema of its own that is dropped afterwards; the results of both, joined."""
+    from sqlalchemy import create_engine, text
+
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        results += measure("SQLite", f"sqlite:///{Path(tmp) / name}.sqlite", Path(tmp)) or []
+    try:
+        engine = create_engine(POSTGRES, connect_args={"connect_timeout": 3})
+        schema = f"bench_{uuid.uuid4().hex[:8]}"
+        with engine.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception:  # no PostgreSQL here: SQLite figures only
+        return results
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            url = f"{POSTGRES}?options=-csearch_path%3D{schema}"
+            results += measure("PostgreSQL", url, Path(tmp)) or []
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+    return results

@@ -17,21 +17,16 @@ from __future__ import annotations
 import http.cookiejar
 import re
 import statistics
-import tempfile
 import time
 import urllib.parse
 import urllib.request
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-
-from benchmarks._serve import gunicorn
+from benchmarks._serve import gunicorn, on_each_engine
 from eventsapp import create_app
 from eventsapp.database import db
 
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TRIES = 50
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
@@ -150,23 +145,7 @@ def measure(label: str, database: str, tmp: Path) -> dict[str, list[float]]:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        measure("SQLite", f"sqlite:///{Path(tmp) / 'answers.sqlite'}", Path(tmp))
-    try:
-        engine = create_engine(POSTGRES, connect_args={"connect_timeout": 3})
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        with engine.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception:  # no PostgreSQL here: SQLite figures only
-        return
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            url = f"{POSTGRES}?options=-csearch_path%3D{schema}"
-            measure("PostgreSQL", url, Path(tmp))
-    finally:
-        with engine.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
+    on_each_engine(measure, "answers")
 
 
 if __name__ == "__main__":

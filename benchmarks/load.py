@@ -26,21 +26,16 @@ import contextlib
 import http.cookiejar
 import os
 import re
-import tempfile
 import urllib.request
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-
-from benchmarks._serve import ROOT, gunicorn, median_wrk, wrk
+from benchmarks._serve import ROOT, gunicorn, median_wrk, on_each_engine, wrk
 from benchmarks.rush import add_contingent_session
 from eventsapp import create_app
 from eventsapp.database import db
 from eventsapp.services.demo import load_demo_data
 
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 RUNS = 5  # registration runs per row, taking turns
 
 
@@ -131,26 +126,7 @@ def measure(label: str, database: str, tmp: Path) -> list[tuple[str, object]]:
 
 
 def main() -> None:
-    results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        results += measure("SQLite", f"sqlite:///{Path(tmp) / 'load.sqlite'}", Path(tmp))
-    try:
-        engine = create_engine(POSTGRES, connect_args={"connect_timeout": 3})
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        with engine.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception:  # no PostgreSQL here: SQLite figures only
-        schema = None
-    if schema:
-        try:
-            with tempfile.TemporaryDirectory() as tmp:
-                results += measure(
-                    "PostgreSQL", f"{POSTGRES}?options=-csearch_path%3D{schema}", Path(tmp)
-                )
-        finally:
-            with engine.begin() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            engine.dispose()
+    results = on_each_engine(measure, "load")
 
     print(
         "gunicorn, 2 sync workers; wrk -t2 -c16, median of three 5 s runs "

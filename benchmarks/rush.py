@@ -21,7 +21,6 @@ import http.client
 import multiprocessing
 import re
 import statistics
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -29,15 +28,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from sqlalchemy import create_engine, text
-
-from benchmarks._serve import gunicorn, median_wrk, wrk
+from benchmarks._serve import gunicorn, median_wrk, on_each_engine, wrk
 from eventsapp import create_app
 from eventsapp.database import db
 from eventsapp.models import Format, Organisation, OrganisationKind, Session, SessionStatus
 from eventsapp.services.contingents import set_contingent
 
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REGISTRATIONS = 2_100
 CLIENTS = 16
 BATCH = 150
@@ -214,25 +210,7 @@ def measure(label: str, database: str, tmp: Path) -> list[str]:
 
 
 def main() -> None:
-    lines = []
-    with tempfile.TemporaryDirectory() as tmp:
-        lines += measure("SQLite", f"sqlite:///{Path(tmp) / 'rush.sqlite'}", Path(tmp))
-    try:
-        engine = create_engine(POSTGRES, connect_args={"connect_timeout": 3})
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        with engine.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception:  # no PostgreSQL here: SQLite figures only
-        schema = None
-    if schema:
-        try:
-            with tempfile.TemporaryDirectory() as tmp:
-                url = f"{POSTGRES}?options=-csearch_path%3D{schema}"
-                lines += measure("PostgreSQL", url, Path(tmp))
-        finally:
-            with engine.begin() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            engine.dispose()
+    lines = on_each_engine(measure, "rush")
     print(
         f"A rush: {REGISTRATIONS:,} public registrations for one session with "
         f"{PUBLIC_SEATS} public seats and partner contingents of {KEPT[0]} and {KEPT[1]} kept "
