@@ -9,20 +9,28 @@ import pytest
 from sqlalchemy.exc import StatementError
 
 from eventsapp.database import db
-from eventsapp.models import Session
-from eventsapp.services.recurrence import expand_occurrences
+from eventsapp.models import Format, Session
+from eventsapp.services.recurrence import local_to_utc
+from eventsapp.services.scheduling import planned_local_starts
 from tests.factories import make_session
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
+def expand(rule: str, *, start_time: time, first_day: date, until: date) -> list[datetime]:
+    """A format's rule as the scheduler expands it, placed in UTC as sessions store it."""
+    format = Format(
+        rrule=rule, series_start=first_day, start_time=start_time, rdates="", exdates=""
+    )
+    return [local_to_utc(local, "Europe/Berlin") for local in planned_local_starts(format, until)]
+
+
 def test_second_tuesday_at_18_stays_18_across_both_dst_switches():
-    starts = expand_occurrences(
+    starts = expand(
         "FREQ=MONTHLY;BYDAY=2TU",
         start_time=time(18, 0),
-        timezone="Europe/Berlin",
         first_day=date(2027, 1, 1),
-        until=datetime(2027, 12, 31, tzinfo=UTC),
+        until=date(2027, 12, 31),
     )
     assert len(starts) == 12
     assert all(s.tzinfo is UTC or s.utcoffset().total_seconds() == 0 for s in starts)
@@ -35,12 +43,11 @@ def test_second_tuesday_at_18_stays_18_across_both_dst_switches():
 
 
 def test_last_thursday_rule():
-    starts = expand_occurrences(
+    starts = expand(
         "FREQ=MONTHLY;BYDAY=-1TH",
         start_time=time(17, 0),
-        timezone="Europe/Berlin",
         first_day=date(2027, 3, 1),
-        until=datetime(2027, 5, 1, tzinfo=UTC),
+        until=date(2027, 5, 1),
     )
     assert [s.astimezone(BERLIN).date() for s in starts] == [date(2027, 3, 25), date(2027, 4, 29)]
 
