@@ -18,7 +18,7 @@ from eventsapp.models import (
     RegistrationStatus,
     Role,
 )
-from eventsapp.services import contingents
+from eventsapp.services import contingents, scheduling
 from eventsapp.services import registrations as rules
 from eventsapp.services.recurrence import RecurrenceError
 from tests.factories import applicant, make_format, make_organisation, make_session, make_user
@@ -255,3 +255,34 @@ def test_a_seat_released_before_the_job_runs_goes_to_who_was_waiting(ctx):
     assert newcomer.status == RegistrationStatus.WAITLISTED
     assert f"registration:{waiting.id}:promoted" in keys()
     assert contingents.release_due_contingents(now=later) == 0  # handed over already
+
+
+def _details(session, *, capacity: int) -> scheduling.SessionDetails:
+    return scheduling.SessionDetails(
+        venue_name=session.venue_name,
+        venue_address=session.venue_address,
+        host_organisation=session.host_organisation,
+        capacity=capacity,
+        languages=session.languages,
+        interpreting=session.interpreting,
+        note=session.note,
+    )
+
+
+def test_lowering_capacity_after_a_release_time_gives_the_released_seat(ctx):
+    """A contingent's release time has passed, its job has not run, and the organiser then
+    lowers the capacity: the person waiting gets the seat that is now public, at once."""
+    now = utcnow()
+    session = make_session(capacity=2)
+    partner = _partner_member()
+    contingents.set_contingent(
+        session, partner.organisation, seats=2, release_at=now + timedelta(hours=1), now=now
+    )
+    waiting = rules.register_for_session(session, applicant(1), now=now)
+    assert waiting.status == RegistrationStatus.WAITLISTED
+    db.session.commit()
+
+    later = now + timedelta(hours=2)
+    scheduling.update_session_details(session, _details(session, capacity=1), now=later)
+    db.session.commit()
+    assert waiting.status == RegistrationStatus.CONFIRMED

@@ -294,8 +294,10 @@ def update_session_details(session: Session, details: SessionDetails, *, now: da
     session.updated_at = now
     if moved:
         _changed(session, now)
-    if details.capacity > ledger.capacity:
-        fill_free_seats(session.id, now=now)  # more seats: the waitlist may move up
+    if details.capacity > ledger.capacity or ledger.releases_due:
+        # More seats, or a contingent whose release time passed before its job ran: the
+        # people waiting may move up now, whichever way the capacity went.
+        fill_free_seats(session.id, now=now)
 
 
 def cancel_session(session: Session, *, reason: str, now: datetime) -> None:
