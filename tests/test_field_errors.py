@@ -371,11 +371,33 @@ def test_a_service_error_shows_under_the_field_it_names(app, office, monkeypatch
     assert _database(app) == before
 
 
-def test_the_session_page_gives_every_input_its_own_id(app, office):
-    """Two forms on one page (add a person, keep seats for a partner) both ask for an
-    organisation: each label must still point at its own input."""
-    body = office["client"].get(f"/organiser/sessions/{office['session']}").get_data(as_text=True)
+@pytest.mark.parametrize(
+    "page",
+    [
+        "/organiser/",
+        "/organiser/sessions/{session}",
+        "/organiser/sessions/{session}/checkin",
+        "/organiser/sessions/{session}/edit",
+        "/organiser/formats/{format}",
+        "/organiser/formats/{format}/schedule",
+        "/auth/account",
+    ],
+)
+def test_pages_with_several_forms_give_every_input_its_own_id(app, office, page):
+    """Several forms on one page (add a person and keep seats for a partner both ask for an
+    organisation; a button per registration): every id is used once, and every label
+    points at an input that exists."""
+    with app.app_context():
+        session = db.session.get(Session, office["session"])
+        session.format.approval_required = True
+        for n in range(5):  # 3 seats pending approval, 2 waiting: buttons on every row
+            rules.register_for_session(session, applicant(n), now=utcnow())
+        db.session.commit()
+    url = page.format(session=office["session"], format=office["format"])
+    response = office["client"].get(url)
+    assert response.status_code == 200, url
+    body = response.get_data(as_text=True)
     ids = re.findall(r'\sid="([^"]+)"', body)
-    assert ids and len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert ids and len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
     for target in re.findall(r'<label for="([^"]+)"', body):
         assert target in ids, target
