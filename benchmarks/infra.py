@@ -45,10 +45,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import icalendar
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from benchmarks import _infra_alt as alt
 from benchmarks._serve import WrkResult, free_port, gunicorn, wrk
+from benchmarks.mail import seed as mail_seed
 from benchmarks.mail import start_sink
 from eventsapp import create_app
 from eventsapp.database import db
@@ -60,13 +61,9 @@ from eventsapp.models import (
     OutboxStatus,
     Session,
     SessionStatus,
-    Subscription,
-    SubscriptionSource,
-    SubscriptionStatus,
 )
 from eventsapp.services import feeds
 from eventsapp.services.demo import load_demo_data
-from eventsapp.tokens import hash_token
 
 RUNS = 5  # timed runs per variant, taking turns; the median is reported
 SECONDS = 2  # per wrk run
@@ -429,62 +426,21 @@ def measure_ical(tmp: Path) -> None:
 
 
 def seed_mail(app) -> None:
-    """MAILS confirmed subscribers of a format; publishing three dates queues a digest
-    (text, HTML, .ics of three dates, List-Unsubscribe) for each, as benchmarks/mail.py."""
+    """MAILS confirmed subscribers of a format (benchmarks/mail.py's seed, with a long
+    non-ASCII title that must fold and four languages); publishing three dates queues a
+    digest (text, HTML, .ics of three dates, List-Unsubscribe) for each."""
     from eventsapp.services import scheduling
 
+    format_id, draft_ids = mail_seed(
+        app,
+        count=MAILS,
+        title="Blick in die Polizei – Führung für Bürgerinnen und Bürger",
+        languages=("de", "tr", "ar", "uk"),
+    )
     with app.app_context(), app.test_request_context():
-        db.create_all()
-        host = Organisation(
-            slug="polizei",
-            name="Polizeipräsidium Dortmund",
-            kind=OrganisationKind.HOST,
-            contact_email="dialog@polizei.example",
-        )
-        format = Format(
-            slug="blick",
-            title="Blick in die Polizei – Führung für Bürgerinnen und Bürger",
-            host_organisation=host,
-            summary="Bürgerinnen und Bürger besuchen das Polizeipräsidium.",
-        )
-        db.session.add_all([host, format])
-        first = datetime.now(UTC) + timedelta(days=20)
-        drafts = [
-            Session(
-                format=format,
-                starts_at=first + timedelta(days=7 * n),
-                ends_at=first + timedelta(days=7 * n, hours=2),
-                venue_name="Polizeipräsidium Dortmund",
-                venue_address="Markgrafenstraße 102, 44139 Dortmund",
-                host_organisation=host,
-                capacity=25,
-                status=SessionStatus.DRAFT,
-            )
-            for n in range(3)
-        ]
-        db.session.add_all(drafts)
-        db.session.flush()
-        now = datetime.now(UTC)
-        db.session.execute(
-            insert(Subscription),
-            [
-                {
-                    "format_id": format.id,
-                    "email": f"abonnent{n}@example.org",
-                    "language": ("de", "tr", "ar", "uk")[n % 4],
-                    "source": SubscriptionSource.SELF,
-                    "status": SubscriptionStatus.CONFIRMED,
-                    "consent_text_version": "bench",
-                    "created_at": now,
-                    "confirmed_at": now,
-                    "token_nonce": f"nonce-{n}",
-                    "token_hash": hash_token(f"token-{n}"),
-                }
-                for n in range(MAILS)
-            ],
-        )
-        db.session.commit()
-        scheduling.publish_sessions(format, drafts, now=now)
+        format = db.session.get(Format, format_id)
+        drafts = [db.session.get(Session, i) for i in draft_ids]
+        scheduling.publish_sessions(format, drafts, now=datetime.now(UTC))
         db.session.commit()
 
 

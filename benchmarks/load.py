@@ -27,35 +27,20 @@ import http.cookiejar
 import os
 import re
 import urllib.request
-from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks import rush
 from benchmarks._serve import ROOT, gunicorn, median_wrk, on_each_engine, wrk
-from benchmarks.rush import add_contingent_session
-from eventsapp import create_app
-from eventsapp.database import db
-from eventsapp.services.demo import load_demo_data
 
 RUNS = 5  # registration runs per row, taking turns
 
 
 def seed(database: str, tmp: Path) -> int:
-    app = create_app(
-        "Config",
-        SQLALCHEMY_DATABASE_URI=database,
-        SECRET_KEY="benchmark",
-        INSTANCE_PATH=tmp / "instance",
-    )
-    with app.app_context():
-        db.create_all()
-        now = datetime.now(UTC)
-        load_demo_data(now=now)  # the home page and the API list the demo's dates too
-        # The page and the registration rows use the hardest case: a date whose seats are
-        # kept for two partners (benchmarks/rush.py), so every registration after the first
-        # two goes on a waitlist that grows by thousands while the contingents stay kept.
-        session_id = add_contingent_session(now)
-        db.engine.dispose()
-    return session_id
+    """The demo programme (the home page and the API list its dates) and, for the page and
+    registration rows, the hardest case: a date whose seats are kept for two partners
+    (benchmarks/rush.py), so every registration after the first two goes on a waitlist
+    that grows by thousands while the contingents stay kept."""
+    return rush.seed(database, tmp, demo=True)
 
 
 def browser_session(base: str, session_id: int) -> tuple[str, str]:

@@ -70,7 +70,11 @@ def start_sink(port: int) -> subprocess.Popen:
     raise RuntimeError("aiosmtpd sink did not start")
 
 
-def seed(app) -> tuple[Format, list[Session]]:
+def seed(
+    app, *, count: int = MAILS, title: str = "Blick in die Polizei", languages=("de",)
+) -> tuple[int, list[int]]:
+    """`count` confirmed subscribers (languages in turn) of a format with three drafts;
+    the ids of the format and the drafts."""
     with app.app_context():
         db.create_all()
         host = Organisation(
@@ -81,7 +85,7 @@ def seed(app) -> tuple[Format, list[Session]]:
         )
         format = Format(
             slug="blick",
-            title="Blick in die Polizei",
+            title=title,
             host_organisation=host,
             summary="Bürgerinnen und Bürger besuchen das Polizeipräsidium.",
         )
@@ -109,7 +113,7 @@ def seed(app) -> tuple[Format, list[Session]]:
                 {
                     "format_id": format.id,
                     "email": f"abonnent{n}@example.org",
-                    "language": "de",
+                    "language": languages[n % len(languages)],
                     "source": SubscriptionSource.SELF,
                     "status": SubscriptionStatus.CONFIRMED,
                     "consent_text_version": "bench",
@@ -118,7 +122,7 @@ def seed(app) -> tuple[Format, list[Session]]:
                     "token_nonce": f"nonce-{n}",
                     "token_hash": hash_token(f"token-{n}"),
                 }
-                for n in range(MAILS)
+                for n in range(count)
             ],
         )
         db.session.commit()

@@ -33,6 +33,7 @@ from eventsapp import create_app
 from eventsapp.database import db
 from eventsapp.models import Format, Organisation, OrganisationKind, Session, SessionStatus
 from eventsapp.services.contingents import set_contingent
+from eventsapp.services.demo import load_demo_data
 
 REGISTRATIONS = 2_100
 CLIENTS = 16
@@ -83,7 +84,9 @@ def add_contingent_session(now: datetime) -> int:
     return session.id
 
 
-def seed(database: str, tmp: Path) -> int:
+def seed(database: str, tmp: Path, *, demo: bool = False) -> int:
+    """A fresh database with the rush session (and the demo programme around it when
+    `demo`); the session's id."""
     app = create_app(
         "Config",
         SQLALCHEMY_DATABASE_URI=database,
@@ -92,7 +95,10 @@ def seed(database: str, tmp: Path) -> int:
     )
     with app.app_context():
         db.create_all()
-        session_id = add_contingent_session(datetime.now(UTC))
+        now = datetime.now(UTC)
+        if demo:
+            load_demo_data(now=now)
+        session_id = add_contingent_session(now)
         db.engine.dispose()
     return session_id
 
