@@ -29,6 +29,8 @@ from config import ENGINE_OPTIONS
 from eventsapp import create_app
 from eventsapp.database import db
 from eventsapp.logs import leaks
+from eventsapp.models import OrganisationKind, Role
+from tests.factories import make_format, make_organisation, make_session, make_user
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "eventsapp" / "translations"
 
@@ -423,3 +425,29 @@ def live_app(tmp_path, smtp_server):
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def office(app):
+    """An organiser of the host signed in (`client`), with a partner organisation, a format
+    and a published session of 3 seats; their ids, the organiser's address and the
+    session's local date (`day`)."""
+    with app.app_context():
+        host = make_organisation(OrganisationKind.HOST, name="Polizeipräsidium Dortmund")
+        partner = make_organisation(OrganisationKind.PARTNER, name="VMDO")
+        user = make_user(Role.ORGANISER, host, email="kim@polizei.example")
+        format = make_format(host, title="Blick in die Polizei")
+        session = make_session(format, capacity=3)
+        db.session.commit()
+        ids = {
+            "host": host.id,
+            "partner": partner.id,
+            "format": format.id,
+            "session": session.id,
+            "email": user.email,
+            "day": session.local_start.date(),
+        }
+    client = app.test_client()
+    assert login(client, ids["email"]).status_code == 303
+    ids["client"] = client
+    return ids

@@ -25,39 +25,15 @@ from sqlalchemy import select
 
 from eventsapp.database import db, utcnow
 from eventsapp.forms import RequiredWhen
-from eventsapp.models import OrganisationKind, Role, Session, SessionStatus
+from eventsapp.models import Session, SessionStatus
 from eventsapp.organiser.forms import PublishForm, SessionForm
 from eventsapp.services import overview
 from eventsapp.services import registrations as rules
-from tests.conftest import csrf_token, login
-from tests.factories import applicant, make_format, make_organisation, make_session, make_user
+from tests.conftest import csrf_token
+from tests.factories import applicant, make_session
 
 # The night clocks go forward in Europe/Berlin: 02:00 to 03:00 does not exist.
 SPRING_FORWARD = date(2027, 3, 28)
-
-
-@pytest.fixture
-def office(app):
-    """An organiser signed in, with a format and a published session (3 seats) of theirs."""
-    with app.app_context():
-        host = make_organisation(OrganisationKind.HOST, name="Polizeipräsidium Dortmund")
-        partner = make_organisation(OrganisationKind.PARTNER, name="VMDO")
-        user = make_user(Role.ORGANISER, host, email="kim@polizei.example")
-        format = make_format(host, title="Blick in die Polizei")
-        session = make_session(format, capacity=3)
-        db.session.commit()
-        ids = {
-            "host": host.id,
-            "partner": partner.id,
-            "format": format.id,
-            "session": session.id,
-            "day": session.local_start.date(),
-        }
-        email = user.email
-    client = app.test_client()
-    assert login(client, email).status_code == 303
-    ids["client"] = client
-    return ids
 
 
 def _database(app) -> dict[str, list[tuple]]:

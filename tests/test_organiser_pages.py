@@ -15,36 +15,12 @@ from eventsapp.models import (
     Format,
     OrganisationKind,
     Registration,
-    Role,
     Session,
     SessionStatus,
 )
 from eventsapp.services import registrations as rules
-from tests.conftest import csrf_token, login
-from tests.factories import applicant, make_format, make_organisation, make_session, make_user
-
-
-@pytest.fixture
-def office(app):
-    """An organiser signed in, with a format and a published session of their organisation."""
-    with app.app_context():
-        host = make_organisation(OrganisationKind.HOST, name="Polizeipräsidium Dortmund")
-        partner = make_organisation(OrganisationKind.PARTNER, name="VMDO")
-        user = make_user(Role.ORGANISER, host, email="kim@polizei.example")
-        format = make_format(host, title="Blick in die Polizei")
-        session = make_session(format, capacity=3)
-        db.session.commit()
-        ids = {
-            "host": host.id,
-            "partner": partner.id,
-            "format": format.id,
-            "session": session.id,
-            "email": user.email,
-        }
-    client = app.test_client()
-    assert login(client, ids["email"]).status_code == 303
-    ids["client"] = client
-    return ids
+from tests.conftest import csrf_token
+from tests.factories import applicant, make_organisation, make_session
 
 
 def _state(app) -> tuple:
