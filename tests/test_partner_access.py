@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from eventsapp.database import db, utcnow
 from eventsapp.models import Contingent, OrganisationKind, Registration, Role, Visibility
+from eventsapp.tokens import manage_token
 from tests.conftest import csrf_token, login
 from tests.factories import make_format, make_organisation, make_session, make_user
 
@@ -71,6 +72,8 @@ def test_a_member_registering_uses_the_contingent_and_sees_it(app):
         registration = db.session.execute(select(Registration)).scalar_one()
         assert registration.status == "confirmed"
         assert registration.contingent_id is not None and registration.user_id is not None
+        # Their own address, proven by signing in: straight to their own manage page.
+        assert response.headers["Location"] == f"/registrations/{manage_token(registration)}"
 
 
 def test_members_register_through_the_form_for_partners_only_sessions(app):

@@ -258,10 +258,9 @@ def register(session_id: int):
         flash(_("Für diesen Termin ist keine Anmeldung mehr möglich."), "error")
         return _render_session(_visible_session_or_404(session_id), form, 409)
     else:
-        manage_url = url_for("public.registration", token=manage_token(placement))
         db.session.commit()
         if own_address:
-            return redirect(manage_url, 303)
+            return redirect(url_for("public.registration", token=manage_token(placement)), 303)
     return redirect(url_for("public.registration_sent", session_id=session_id), 303)
 
 
