@@ -35,10 +35,12 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel -q compile -d eventsapp/translations
 
 ## run: the app with demo data on SQLite at http://$(HOST):$(PORT); mail goes to instance/mail/
+## (links in mails and feeds point there too, unless EVENTSAPP_BASE_URL is set)
+run: export EVENTSAPP_BASE_URL ?= http://$(HOST):$(PORT)
 run: $(VENV)/.installed $(MO_FILES)
 	$(FLASK) db upgrade
 	$(FLASK) demo-data
-	@echo "eventsapp: http://$(HOST):$(PORT)  (mail is written to instance/mail/ unless MAIL_SERVER is set)"
+	@echo "eventsapp: http://$(HOST):$(PORT)  (links in mail: $$EVENTSAPP_BASE_URL; mail is written to instance/mail/ unless MAIL_SERVER is set)"
 	@EVENTSAPP_CONFIG=$${EVENTSAPP_CONFIG:-DevelopmentConfig} sh -c '\
 	  $(FLASK) worker & worker=$$!; \
 	  trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
