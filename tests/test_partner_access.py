@@ -7,10 +7,17 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from eventsapp.database import db, utcnow
-from eventsapp.models import Contingent, OrganisationKind, Registration, Role, Visibility
+from eventsapp.models import (
+    Contingent,
+    OrganisationKind,
+    Registration,
+    Role,
+    SessionStatus,
+    Visibility,
+)
 from eventsapp.tokens import manage_token
 from tests.conftest import csrf_token, login
-from tests.factories import make_format, make_organisation, make_session, make_user
+from tests.factories import PASSWORD, make_format, make_organisation, make_session, make_user
 
 
 def test_partner_sessions_are_hidden_from_anonymous_visitors_only(app):
@@ -23,13 +30,44 @@ def test_partner_sessions_are_hidden_from_anonymous_visitors_only(app):
         session_id, slug = session.id, closed.slug
     anonymous = app.test_client()
     assert "Werkstattgespräch" not in anonymous.get("/").get_data(as_text=True)
-    assert anonymous.get(f"/sessions/{session_id}").status_code == 404
-    assert anonymous.get(f"/formats/{slug}").status_code == 404
+    for path in (f"/sessions/{session_id}", f"/formats/{slug}"):
+        answer = anonymous.get(path)
+        assert answer.status_code == 302
+        assert answer.headers["Location"] == f"/auth/login?next={path}"
+        login_page = anonymous.get(answer.headers["Location"]).get_data(as_text=True)
+        assert "Diese Seite ist nicht öffentlich." in login_page
+        assert "Werkstattgespräch" not in login_page
 
+    # A member following the link from a mail: signs in and lands on the session.
+    member = app.test_client()
+    link = f"/sessions/{session_id}"
+    to_login = member.get(link).headers["Location"]
+    token = csrf_token(member, to_login)
+    signed_in = member.post(
+        to_login,
+        data={"csrf_token": token, "email": "mitglied@verein.example", "password": PASSWORD},
+    )
+    assert signed_in.status_code == 303 and signed_in.headers["Location"] == link
+    page = member.get(link)
+    assert page.status_code == 200 and "Werkstattgespräch" in page.get_data(as_text=True)
+    assert "Werkstattgespräch" in member.get("/").get_data(as_text=True)
+
+
+def test_signed_in_people_get_404_for_what_they_may_not_see(app):
+    """Every account sees the partners' dates; drafts and dates that do not exist are 404
+    for them, without a sign-in prompt and without a title."""
+    with app.app_context():
+        partner = make_organisation(OrganisationKind.PARTNER)
+        make_user(Role.PARTNER, partner, email="mitglied@verein.example")
+        draft = make_session(make_format(title="Entwurf Werkstatt"), status=SessionStatus.DRAFT)
+        db.session.commit()
+        ids = (draft.id, draft.id + 1000)
     member = app.test_client()
     login(member, "mitglied@verein.example")
-    assert "Werkstattgespräch" in member.get("/").get_data(as_text=True)
-    assert member.get(f"/sessions/{session_id}").status_code == 200
+    for session_id in ids:
+        answer = member.get(f"/sessions/{session_id}")
+        assert answer.status_code == 404
+        assert "Entwurf Werkstatt" not in answer.get_data(as_text=True)
 
 
 def test_a_member_registering_uses_the_contingent_and_sees_it(app):

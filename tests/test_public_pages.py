@@ -220,7 +220,9 @@ def test_an_expired_form_can_be_sent_again(app, client, session_id):
 
 
 def test_unknown_session_and_token_are_404(client, session_id):
-    assert client.get("/sessions/999999").status_code == 404
+    # An anonymous visitor is asked to sign in (as for a partners-only date, so that the
+    # answer tells nothing); the form posted to it finds nothing.
+    assert client.get("/sessions/999999").headers["Location"] == "/auth/login?next=/sessions/999999"
     assert client.post("/sessions/999999/register", data={}).status_code in (400, 404)
     assert client.get("/registrations/not-a-token").status_code == 404
     assert client.get(f"/registrations/{'x' * 500}").status_code == 404
@@ -251,7 +253,9 @@ def test_drafts_are_invisible(app, client):
     with app.app_context():
         draft_id = make_session(status=SessionStatus.DRAFT).id
         db.session.commit()
-    assert client.get(f"/sessions/{draft_id}").status_code == 404
+    answer = client.get(f"/sessions/{draft_id}")
+    assert answer.status_code == 302  # the same answer as for any page out of sight
+    assert answer.headers["Location"] == f"/auth/login?next=/sessions/{draft_id}"
 
 
 @pytest.mark.parametrize("state", ["cancelled", "past", "started"])

@@ -219,21 +219,35 @@ def test_every_listing_shows_what_the_one_rule_allows(app, programme):
     for viewer in VIEWERS:
         client = _client(app, viewer)
         # A subscriber's pages are an anonymous visitor's: the address is not known there.
-        sees = allowed["anonymous" if viewer == "subscriber" else viewer]
+        signed_in = viewer in ("partner member", "organiser elsewhere")
+        sees = allowed[viewer if signed_in else "anonymous"]
+
+        def hidden(path: str, page) -> None:
+            """Signed in: 404. Anonymous: asked to sign in, whatever the page is."""
+            if signed_in:
+                assert page.status_code == 404
+            else:
+                assert page.status_code == 302
+                assert page.headers["Location"] == f"/auth/login?next={path}"
+
         assert _linked(client.get("/").get_data(as_text=True)) == sees & upcoming
         for slug in world.format_slugs:
             page = client.get(f"/formats/{slug}")
-            if slug in visible_formats["anonymous" if viewer == "subscriber" else viewer]:
+            if slug in visible_formats[viewer if signed_in else "anonymous"]:
                 assert _linked(page.get_data(as_text=True)) == sees & upcoming & of_format[slug]
             else:
-                assert page.status_code == 404
+                hidden(f"/formats/{slug}", page)
         page = client.get("/organisations/vmdo").get_data(as_text=True)
         assert _linked(page) == sees & upcoming & at_partner
         api = client.get("/api/v1/sessions").get_json()
         assert {item["id"] for item in api} == sees & future
-        for session_id in by_id:
+        for session_id in [*by_id, max(by_id, default=0) + 1]:  # and one that does not exist
+            page = client.get(f"/sessions/{session_id}")
+            if session_id in sees:
+                assert page.status_code == 200
+            else:
+                hidden(f"/sessions/{session_id}", page)
             expected = 200 if session_id in sees else 404
-            assert client.get(f"/sessions/{session_id}").status_code == expected
             assert client.get(f"/sessions/{session_id}.ics").status_code == expected
 
     # Calendar apps are anonymous.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -26,10 +28,27 @@ def _viewer():
     return current_user if current_user.is_authenticated else None
 
 
+def _not_visible() -> NoReturn:
+    """A page the visitor may not see. Someone signed in gets 404. An anonymous visitor may
+    be a partner member following a partners-only link from a mail: they are asked to sign
+    in and come back here. Every page anonymous visitors cannot see gets that same answer,
+    whether it is for partners, a draft or none at all, so it tells a stranger nothing."""
+    if _viewer() is not None or request.method != "GET":
+        abort(404)
+    flash(
+        _(
+            "Diese Seite ist nicht öffentlich. Mitglieder der Partnerorganisationen sehen "
+            "sie, wenn sie mit ihrem Konto angemeldet sind."
+        ),
+        "info",
+    )
+    abort(redirect(url_for("auth.login", next=request.path)))
+
+
 def _visible_session_or_404(session_id: int) -> Session:
     session = listing.get_visible_session(session_id, _viewer())
     if session is None:
-        abort(404)
+        _not_visible()
     return session
 
 
@@ -105,7 +124,7 @@ def home():
 def _visible_format_or_404(slug: str):
     format = listing.get_visible_format(slug, _viewer())
     if format is None:
-        abort(404)
+        _not_visible()
     return format
 
 
