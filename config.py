@@ -69,6 +69,8 @@ class Config:
     # Flask-Mail would silently drop mail whenever TESTING is on; tests use a real server.
     MAIL_SUPPRESS_SEND = False
     MAIL_FILE_DIR = os.environ.get("MAIL_FILE_DIR")  # None: instance/mail
+    # Refuse addresses whose domain takes no mail (MX/A lookup, 2 s; skipped without DNS).
+    EMAIL_CHECK_DELIVERABILITY = _flag("EMAIL_CHECK_DELIVERABILITY", True)
     OUTBOX_BATCH_SIZE = _int("OUTBOX_BATCH_SIZE", 50)
     OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 8)
     OUTBOX_LEASE_SECONDS = _int("OUTBOX_LEASE_SECONDS", 300)
@@ -101,6 +103,10 @@ class Config:
     REGISTER_RATE_LIMIT_PER_EMAIL = os.environ.get("REGISTER_RATE_LIMIT_PER_EMAIL", "10 per hour")
     SUBSCRIBE_RATE_LIMIT = os.environ.get("SUBSCRIBE_RATE_LIMIT", "10 per minute")
     SUBSCRIBE_RATE_LIMIT_PER_EMAIL = os.environ.get("SUBSCRIBE_RATE_LIMIT_PER_EMAIL", "5 per hour")
+    PASSWORD_RESET_RATE_LIMIT = os.environ.get("PASSWORD_RESET_RATE_LIMIT", "5 per minute")
+    PASSWORD_RESET_RATE_LIMIT_PER_EMAIL = os.environ.get(
+        "PASSWORD_RESET_RATE_LIMIT_PER_EMAIL", "3 per hour"
+    )
     DATA_REQUEST_RATE_LIMIT = os.environ.get("DATA_REQUEST_RATE_LIMIT", "5 per minute")
     DATA_REQUEST_RATE_LIMIT_PER_EMAIL = os.environ.get(
         "DATA_REQUEST_RATE_LIMIT_PER_EMAIL", "3 per hour"
@@ -126,6 +132,9 @@ class DevelopmentConfig(Config):
 
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
+    # The demo's addresses are made up (.example, example.org): a domain check would refuse
+    # every one of them. Set EMAIL_CHECK_DELIVERABILITY=1 to try the check locally.
+    EMAIL_CHECK_DELIVERABILITY = _flag("EMAIL_CHECK_DELIVERABILITY", False)
 
 
 class TestConfig(Config):
@@ -142,3 +151,4 @@ class TestConfig(Config):
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 8192
     MAIL_SERVER = None
+    EMAIL_CHECK_DELIVERABILITY = False  # no DNS in tests; tests of the check turn it on

@@ -10,9 +10,10 @@ from flask import Flask
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
+from eventsapp.calendar.practical import contact_line, practical_for, practical_text, venue_facts
 from eventsapp.i18n import LANGUAGE_NAMES, text_direction
 from eventsapp.models import Format, Session
-from eventsapp.urls import external_url, subscription_links
+from eventsapp.urls import calendar_app_links, external_url, subscription_links
 
 
 def session_date(session: Session, format: str = "full") -> str:
@@ -53,6 +54,14 @@ def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(str(status), status))
 
 
+def registration_label(status: str) -> str:
+    """A registration's status: a cancelled registration is "storniert", a cancelled
+    session "abgesagt", on every page and in every mail."""
+    if str(status) == "cancelled":
+        return str(_l("storniert"))
+    return status_label(status)
+
+
 def format_text(format: Format, field: str) -> str:
     """A format's title, summary or description in the visitor's language, else German."""
     locale = get_locale()
@@ -69,8 +78,14 @@ def register(app: Flask) -> None:
         session_time_range=session_time_range,
         local_datetime=local_datetime,
         status_label=status_label,
+        registration_label=registration_label,
         ftext=format_text,
         external_url=external_url,
+        calendar_app_links=calendar_app_links,
+        practical=practical_for,
+        practical_text=practical_text,
+        venue_facts=venue_facts,
+        contact_line=contact_line,
         subscription_links=subscription_links,
         language_names=LANGUAGE_NAMES,
         text_direction=text_direction,

@@ -6,10 +6,13 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from datetime import date
 
+from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, Field, SelectMultipleField, StringField, TimeField
 from wtforms.fields.choices import SelectChoice
+from wtforms.utils import unset_value
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -20,7 +23,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from eventsapp.emails import EmailNotValidError, normalise_email
+from eventsapp.emails import EmailNotValidError, accepts_mail, normalise_email, suggest_email
 from eventsapp.services.recurrence import EARLIEST_DAY, LATEST_DAY, within_range
 
 # Joiners shape Arabic, Persian and Indic names correctly; they are letters' business.
@@ -149,19 +152,87 @@ def text_field(
     )
 
 
+class AddressField(EmailField):
+    """An email input that may ask "Meinten Sie …?" (`typo_hint`). The field macro then
+    offers two radio buttons named `<name>_suggestion`: the suggested address, or the
+    address as typed. The answer counts only while the input still holds that address."""
+
+    suggestion: str | None = None  # shown next to the input
+    typed: str | None = None  # the address the suggestion is for
+    answer: str | None = None  # what the person chose when sending the form
+
+    def process(self, formdata, data=unset_value, extra_filters=None) -> None:
+        super().process(formdata, data, extra_filters)
+        self.answer = formdata.get(f"{self.name}_suggestion") if formdata else None
+
+
+def offer_correction(form: FlaskForm, field: AddressField) -> None:
+    """Hold back an address at a likely misspelt provider (gmial.com) until the person has
+    chosen the suggestion or their own spelling. Never changes an address unasked."""
+    field.suggestion = field.typed = None
+    if field.errors or not field.data:
+        return
+    suggestion = suggest_email(field.data)
+    if suggestion is None:
+        return
+    if field.answer == suggestion:
+        field.data = suggestion
+        return
+    field.suggestion, field.typed = suggestion, field.data
+    if field.answer != field.data:
+        # gettext, not lazy_gettext: a lazy string counts as markup, and the address must be
+        # escaped like any text the person typed.
+        raise ValidationError(
+            _(
+                "Meinten Sie %(address)s? Bitte wählen Sie unten eine Adresse aus und "
+                "senden Sie das Formular noch einmal.",
+                address=suggestion,
+            )
+        )
+
+
+def domain_takes_mail(form: FlaskForm, field: Field) -> None:
+    """Refuse a domain that DNS says takes no mail (EMAIL_CHECK_DELIVERABILITY); without
+    an answer from DNS the address is taken (see eventsapp.emails.accepts_mail)."""
+    if field.errors or not field.data:
+        return
+    if current_app.config.get("EMAIL_CHECK_DELIVERABILITY") and not accepts_mail(field.data):
+        raise ValidationError(
+            _(
+                "An diese Adresse kann keine E-Mail zugestellt werden: die Domain "
+                "%(domain)s nimmt keine E-Mail an. Bitte prüfen Sie die Schreibweise.",
+                domain=field.data.rpartition("@")[2],
+            )
+        )
+
+
 def email_field(
-    label: object, *, required_message: object | None = None, **kwargs: object
-) -> EmailField:
-    """An email input, checked with email-validator and normalised (see normalise_email)."""
+    label: object,
+    *,
+    required_message: object | None = None,
+    typo_hint: bool = False,
+    check_domain: bool = False,
+    **kwargs: object,
+) -> AddressField:
+    """An email input, checked with email-validator and normalised (see normalise_email).
+
+    `typo_hint`: ask "Meinten Sie …?" for a likely misspelt provider. `check_domain`: refuse
+    a domain that takes no mail. Both for addresses we are about to write to; not for
+    signing in, where the address is an account's, whatever it looks like.
+    """
     first = DataRequired(required_message) if required_message else Optional()
     render_kw = {"maxlength": 254, **kwargs.pop("render_kw", {})}
-    return EmailField(
+    checks = [offer_correction] if typo_hint else []
+    if check_domain:
+        checks.append(domain_takes_mail)
+    return AddressField(
         label,
         filters=[strip],
         validators=[
             first,
             Length(max=254, message=_l("Die E-Mail-Adresse ist zu lang.")),
             valid_email,
+            *checks,
         ],
         render_kw=render_kw,
         **kwargs,

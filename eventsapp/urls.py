@@ -7,6 +7,7 @@ host a request happened to come in on.
 from __future__ import annotations
 
 import functools
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -42,4 +43,38 @@ def subscription_links(feed_url: str, name: str) -> dict[str, str]:
         "google": "https://calendar.google.com/calendar/r?cid=" + quote(webcal, safe=""),
         "outlook": "https://outlook.live.com/calendar/0/addfromweb?"
         + urlencode({"url": feed_url, "name": name[:60]}),
+    }
+
+
+def _utc_stamp(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def calendar_app_links(session: Any, title: str) -> dict[str, str]:
+    """Links that open a new entry for one session in Google's and Microsoft's web
+    calendars, with title, time, place and a link back to the session's page. Apple's and
+    every other calendar app take the session's .ics download instead. They are plain
+    links: nothing is loaded from those sites unless the visitor follows one."""
+    page = external_url("public.session_detail", session_id=session.id)
+    place = ", ".join(part for part in (session.venue_name, session.venue_address) if part)
+    start, end = session.starts_at.astimezone(UTC), session.ends_at.astimezone(UTC)
+    google = {
+        "action": "TEMPLATE",
+        "text": title,
+        "dates": f"{_utc_stamp(start)}/{_utc_stamp(end)}",
+        "details": page,
+        "location": place,
+    }
+    outlook = {
+        "path": "/calendar/action/compose",
+        "rru": "addevent",
+        "subject": title,
+        "startdt": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "enddt": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "body": page,
+        "location": place,
+    }
+    return {
+        "google": f"https://calendar.google.com/calendar/render?{urlencode(google)}",
+        "outlook": f"https://outlook.live.com/calendar/0/deeplink/compose?{urlencode(outlook)}",
     }

@@ -51,8 +51,18 @@ def site(live_app):
             slug="blick",
             title="Blick in die Polizei",
             summary="Bürgerinnen und Bürger besuchen das Präsidium.",
+            what_to_bring="Personalausweis oder Reisepass",
+            meeting_point="Haupteingang, am Empfang",
+            step_free=True,
+            hearing_loop=False,
+            accessibility_note="Aufzug neben dem Eingang.",
+            contact_name="Aylin Kaya",
+            contact_phone="0231 132-0",
+            contact_email="dialog@polizei.example",
+            translations={"ar": {"what_to_bring": "بطاقة الهوية أو جواز السفر"}},
         )
         open_session = make_session(format, capacity=20)
+        open_session.practical = {"meeting_point": "Seiteneingang Hohe Straße"}  # German only
         full = make_session(format, capacity=1, starts_at=utcnow() + timedelta(days=21))
         rules.register_for_session(full, applicant("voll"), now=utcnow())
         rules.register_for_session(full, applicant("wartend"), now=utcnow())
@@ -65,6 +75,7 @@ def site(live_app):
         db.session.commit()
         ids = {
             "open": open_session.id,
+            "format": format.id,
             "full": full.id,
             "cancelled": cancelled.id,
             "manage": manage_token(mine),
@@ -129,6 +140,9 @@ def test_back_office_pages_have_no_wcag_violations(site, browser, language):
         f"/organiser/sessions/{ids['open']}/checkin",
         "/organiser/calendar",
         "/organiser/formats/new",
+        f"/organiser/formats/{ids['format']}/edit",
+        f"/organiser/formats/{ids['format']}/translations",
+        f"/organiser/sessions/{ids['open']}/edit",
         "/auth/account",
     ):
         page.goto(base + path)
@@ -137,11 +151,12 @@ def test_back_office_pages_have_no_wcag_violations(site, browser, language):
     assert {k: v for k, v in found.items() if v} == {}
 
 
-def test_pages_work_at_320_pixels_without_horizontal_scrolling(site, browser):
+@pytest.mark.parametrize("language", ["de", "ar"])
+def test_pages_work_at_320_pixels_without_horizontal_scrolling(site, browser, language):
     base, ids = site
     page = browser.new_page(viewport={"width": 320, "height": 640}, locale="de-DE")
     for _name, path in PUBLIC_PAGES:
-        page.goto(base + path.format(**ids))
+        page.goto(base + path.format(**ids) + f"?lang={language}")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 320, (path, width)
         assert violations(page) == [], path

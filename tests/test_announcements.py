@@ -218,3 +218,54 @@ def test_a_format_can_announce_to_selected_partners_only(mail_app, smtp_server):
         for m in smtp_server.sink.messages
         if m.message["Subject"].startswith("Neue Termine")
     ) == ["fan@example.org", "ja@verein.example"]
+
+
+def test_a_partners_digest_comes_in_the_language_the_admin_chose_for_it(app, client):
+    from eventsapp.models import Organisation, Role
+    from tests.conftest import login
+    from tests.factories import make_user
+
+    with app.app_context():
+        partner = make_organisation(
+            OrganisationKind.PARTNER,
+            name="Türkischer Elternverein",
+            contact_email="veli@tev.example",
+        )
+        make_user(Role.ADMIN, email="admin@example.org")
+        format = make_format(make_organisation(OrganisationKind.HOST), title="Blick in die Polizei")
+        format.translations = {"tr": {"title": "Polise Bakış"}}
+        scheduling.publish_sessions(format, _drafts(format, 1), now=utcnow())  # German still
+        db.session.commit()
+        partner_id, format_id = partner.id, format.id
+    login(client, "admin@example.org")
+    url = f"/admin/organisations/{partner_id}/edit"
+    page = client.get(url).get_data(as_text=True)
+    assert 'name="language"' in page
+    answer = client.post(
+        url,
+        data={
+            "csrf_token": csrf_token(client, url),
+            "name": "Türkischer Elternverein",
+            "kind": "partner",
+            "contact_email": "veli@tev.example",
+            "language": "tr",
+        },
+    )
+    assert answer.status_code == 303
+    with app.app_context():
+        assert db.session.get(Organisation, partner_id).language == "tr"
+        format = db.session.get(Format, format_id)
+        scheduling.publish_sessions(format, _drafts(format, 1), now=utcnow())
+        db.session.commit()
+        digests = (
+            db.session.execute(
+                select(OutboxMessage)
+                .where(OutboxMessage.recipient == "veli@tev.example")
+                .order_by(OutboxMessage.id)
+            )
+            .scalars()
+            .all()
+        )
+    assert [d.language for d in digests] == ["de", "tr"]
+    assert digests[0].subject == "Neue Termine: Blick in die Polizei"
+    assert digests[1].subject == "Yeni tarihler: Polise Bakış"

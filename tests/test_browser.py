@@ -72,6 +72,7 @@ def test_register_get_mail_and_cancel_in_chromium(live_app, smtp_server, browser
     expect(page.get_by_role("status")).to_contain_text("Sie sind angemeldet.")
 
     page.get_by_role("button", name="Anmeldung stornieren").click()
+    page.get_by_role("button", name="Ja, stornieren").click()
     expect(page.get_by_text("Diese Anmeldung ist storniert.")).to_be_visible()
     with app.app_context():
         deliver_due(now=utcnow())
@@ -105,19 +106,25 @@ def test_organiser_plans_and_publishes_three_dates_that_citizens_then_see(live_a
     expect(page.get_by_role("heading", level=1)).to_contain_text("Termine planen")
 
     page.get_by_label("monatlich an einem Wochentag").check()
+    # Only the chosen rule's fields show (CSS, no script): no weeks, no list of dates.
+    expect(page.get_by_role("group", name="Wöchentlich")).to_be_hidden()
+    expect(page.get_by_role("group", name="Einzelne Daten")).to_be_hidden()
     page.get_by_label("Am", exact=True).select_option(label="zweiten")
     page.get_by_label("Wochentag", exact=True).select_option(label="Dienstag")
     page.get_by_label("Beginn (Uhrzeit)").fill("18:00")
     page.get_by_label("nach einer Anzahl von Terminen").check()
+    expect(page.get_by_label("Letzter möglicher Tag")).to_be_hidden()
     page.get_by_label("Anzahl der Termine").fill("3")
     page.get_by_role("button", name="Vorschau").click()
-    expect(page.get_by_role("heading", name="Vorschau: 3 Termine")).to_be_visible()
+    expect(page.get_by_role("heading", name="Vorschau: 3 Termine")).to_be_in_viewport()
+    assert page.url.endswith("#preview")  # the browser goes to the preview, not the top
     expect(page.locator(".preview-list li")).to_have_count(3)
     page.get_by_role("button", name="Als Entwürfe anlegen").click()
 
     expect(page.get_by_text("3 Termine als Entwurf angelegt")).to_be_visible()
     expect(page.locator("#sessions input[type=checkbox]")).to_have_count(3)
-    page.get_by_role("button", name="Ausgewählte veröffentlichen").click()
+    expect(page.locator("#sessions input[type=checkbox]:checked")).to_have_count(0)
+    page.get_by_role("button", name="Alle 3 Entwürfe veröffentlichen").click()
     expect(page.get_by_text("3 Termine veröffentlicht.")).to_be_visible()
     organiser.close()
 

@@ -91,6 +91,7 @@ def test_two_instances_and_two_workers_sell_the_last_seats_once(
         "DATABASE_URL": database,
         "SECRET_KEY": "cluster-test",
         "RATELIMIT_ENABLED": "false",
+        "EMAIL_CHECK_DELIVERABILITY": "false",  # made-up addresses; no DNS in tests
         "MAIL_SERVER": smtp_server.host,
         "MAIL_PORT": str(smtp_server.port),
         "EVENTSAPP_BASE_URL": "http://eventsapp.test",

@@ -203,6 +203,12 @@ CASES = {
         "Kontingente gibt es nur für Partnerorganisationen.",
         _partner_list_offers_the_host,
     ),
+    "contingent release in the past": Case(
+        "contingent",
+        {"release_date": "2026-01-05", "release_time": "12:00"},
+        "release_date",
+        "Die Freigabe muss in der Zukunft liegen.",
+    ),
     # services/recurrence.py local_to_utc: a release time the clocks skip (named start_time)
     "contingent release time in the skipped hour": Case(
         "contingent",
@@ -307,7 +313,8 @@ def _request(office, case: Case) -> tuple[str, str | None, dict]:
             "languages": ["de"],
         }
     elif case.form == "schedule":
-        url, action = f"/organiser/formats/{format}/schedule", None
+        url = f"/organiser/formats/{format}/schedule"
+        action = url + "#preview"  # the browser shows the preview, not the top
         data = {
             "kind": "monthly",
             "interval": "1",

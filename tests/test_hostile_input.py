@@ -69,6 +69,8 @@ PLAUSIBLE = {
     "seats": st.just("1"),
     "release_date": st.just("2026-12-01"),
     "release_time": st.just("12:00"),
+    "step_free": st.sampled_from(["", "yes", "no"]),
+    "contact_phone": st.just("0231 132-0"),
 }
 
 
@@ -102,6 +104,14 @@ FORMS = {
         "visibility",
         "reminder_hours",
         "announce_to",
+        "what_happens",
+        "what_to_bring",
+        "meeting_point",
+        "step_free",
+        "accessibility_note",
+        "contact_name",
+        "contact_phone",
+        "contact_email",
     ],
     "/organiser/formats/{format}/schedule": [
         "kind",
@@ -127,6 +137,10 @@ FORMS = {
         "languages",
         "interpreting",
         "note",
+        "meeting_point",
+        "what_to_bring",
+        "contact_phone",
+        "contact_email",
     ],
     "/organiser/sessions/{session}/registrations": ["name", "email", "organisation", "language"],
     "/organiser/sessions/{session}/contingents": [
@@ -136,7 +150,13 @@ FORMS = {
         "release_time",
     ],
     "/organiser/sessions/{session}/cancel": ["reason"],
-    "/organiser/formats/{format}/translations": ["title_tr", "summary_ar", "description_uk"],
+    "/organiser/formats/{format}/translations": [
+        "title_tr",
+        "summary_ar",
+        "description_uk",
+        "what_to_bring_ar",
+        "meeting_point_tr",
+    ],
     "/admin/organisations/new": ["name", "kind", "contact_email", "website", "venue_name"],
     "/admin/users": ["name", "email", "role", "organisation", "language"],
     "/auth/account": ["current", "password", "confirm"],

@@ -248,14 +248,17 @@ def test_back_office_dates_outside_the_range_get_a_message_next_to_the_field(
     assert _rows(app) == before
 
 
-def test_the_first_day_of_the_range_is_taken(site):
+def test_the_first_day_of_the_range_is_read_and_answered_by_the_rules(site):
+    """1 January 1900, 00:00 in Berlin is 1899 in UTC: read without an error, and refused
+    by the contingent rule (a release in the past), not by an overflow."""
     app, ids = site
     response = _post_form(
         app, ids, "contingent", {"release_date": "1900-01-01", "release_time": "00:00"}
     )
-    assert response.status_code == 303
+    assert response.status_code == 422
+    assert "Die Freigabe muss in der Zukunft liegen." in response.get_data(as_text=True)
     with app.app_context():
-        assert db.session.execute(select(Contingent.release_at)).scalar_one().year == 1899
+        assert db.session.execute(select(Contingent.release_at)).first() is None
 
 
 def test_date_inputs_tell_the_browser_the_range(site):

@@ -288,7 +288,8 @@ def test_cancel_session_needs_a_reason(app, office):
     assert response.status_code == 422
     assert "Bitte nennen Sie einen Grund." in response.get_data(as_text=True)
     assert _state(app) == before
-    assert client.post(url, data={"reason": "Sturmwarnung", "csrf_token": token}).status_code == 303
+    data = {"reason": "Sturmwarnung", "csrf_token": token, "confirmed": "1"}
+    assert client.post(url, data=data).status_code == 303
     public = app.test_client().get(f"/sessions/{office['session']}").get_data(as_text=True)
     assert "Dieser Termin ist abgesagt." in public and "Sturmwarnung" in public
 
@@ -362,7 +363,6 @@ def test_format_texts_in_other_languages_fall_back_to_german(app, office):
             "tr": {
                 "title": "Polise Bakış",
                 "summary": "Vatandaşlar emniyeti ziyaret ediyor.",
-                "description": "",
             }
         }
         slug = format.slug

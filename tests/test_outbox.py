@@ -127,7 +127,8 @@ def test_dead_letters_are_shown_to_admins_and_can_be_retried(app):
     client = app.test_client()
     login(client, "admin@example.org")
     page = client.get("/admin/outbox").get_data(as_text=True)
-    assert "person1@example.org" in page and "SMTPDataError: 554" in page
+    assert "pe***@ex***.org" in page and "SMTPDataError: 554" in page
+    assert "person1@example.org" not in page  # masked: recognisable, not harvestable
     response = client.post(
         "/admin/outbox/retry", data={"csrf_token": csrf_token(client, "/admin/outbox")}
     )

@@ -121,7 +121,8 @@ def test_registering_with_someone_elses_address_shows_and_changes_nothing_of_the
         newest = next(mail)
         assert newest.recipient == email  # the calendar link goes to the mailbox only
     assert _mail_count(app) == mails + 1
-    assert client.post(f"{manage}/cancel", data={"csrf_token": token}).status_code == 303
+    confirmed = {"csrf_token": token, "confirmed": "1"}
+    assert client.post(f"{manage}/cancel", data=confirmed).status_code == 303
 
     after = client.get(feed_url)
     assert after.status_code == 200  # the owner's feed still works, unchanged in content

@@ -108,9 +108,8 @@ def test_register_view_and_cancel_with_the_personal_link(app, client, session_id
     assert "Ayşe Demir" in page
 
     token = manage_url.rsplit("/", 1)[1]
-    response = client.post(
-        f"/registrations/{token}/cancel", data={"csrf_token": csrf_token(client, manage_url)}
-    )
+    data = {"csrf_token": csrf_token(client, manage_url), "confirmed": "1"}
+    response = client.post(f"/registrations/{token}/cancel", data=data)
     assert response.status_code == 303
     page = client.get(manage_url).get_data(as_text=True)
     assert "Diese Anmeldung ist storniert." in page
@@ -286,7 +285,8 @@ def test_cancel_after_start_is_refused_and_changes_nothing(app, client):
         token = manage_token(registration)
         db.session.commit()
         session_id = session.id
-    data = {"csrf_token": csrf_token(client, f"/registrations/{token}")}  # the page was open
+    # The confirmation page was open ...
+    data = {"csrf_token": csrf_token(client, f"/registrations/{token}"), "confirmed": "1"}
     with app.app_context():  # ... while the session began
         db.session.get(Session, session_id).starts_at = utcnow() - timedelta(minutes=1)
         db.session.commit()

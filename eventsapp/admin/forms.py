@@ -1,14 +1,16 @@
-"""Admin forms: organisations and accounts."""
+"""Admin forms: organisations, accounts and the outbox filter."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms import RadioField, SearchField, SelectField, StringField, TextAreaField
 from wtforms.validators import URL, Length, Optional
 
 from eventsapp.forms import (
+    CHOICE_MESSAGES,
     email_field,
+    no_control_characters,
     options,
     plain_text,
     strip,
@@ -28,6 +30,12 @@ class OrganisationForm(FlaskForm):
     )
     contact_email = email_field(
         _l("E-Mail für Ankündigungen"),
+    )
+    language = SelectField(
+        _l("Sprache der E-Mails an diese Adresse"),
+        choices=options(LANGUAGE_NAMES.items()),
+        default="de",
+        validate_choice=True,
     )
     website = StringField(
         _l("Website"),
@@ -82,3 +90,37 @@ class InviteForm(FlaskForm):
         )
         self.language.choices = options((code, LANGUAGE_NAMES[code]) for code in languages)
         self.language.invalid_choice_message = _l("Bitte wählen Sie eine Sprache aus der Liste.")
+
+
+# An outbox mail's state in the admin's words: the counts, the filter and the list use these.
+OUTBOX_STATES = {
+    "pending": _l("Wartend"),
+    "sending": _l("Wird gesendet"),
+    "sent": _l("Verschickt"),
+    "dead": _l("Nicht zustellbar"),
+}
+
+
+class OutboxFilterForm(FlaskForm):
+    """The outbox list's search and state filter. Sent with GET and changes nothing, so it
+    carries no CSRF token (the query string is bookmarkable and works without JavaScript)."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField(
+        _l("Empfänger/in (ganze Adresse oder ein Teil davon)"),
+        filters=[strip],
+        validators=[
+            Optional(),
+            Length(max=254, message=_l("Bitte höchstens %(max)d Zeichen.")),
+            no_control_characters,
+        ],
+        render_kw={"maxlength": 254, "autocomplete": "off", "spellcheck": "false"},
+    )
+    status = SelectField(
+        _l("Status"),
+        choices=options([("", _l("alle")), *OUTBOX_STATES.items()]),
+        default="",
+        **CHOICE_MESSAGES,
+    )

@@ -1,10 +1,11 @@
-"""Admin pages: organisations and accounts. Everything else admins do is in the back office."""
+"""Admin pages: organisations and accounts (the outbox: eventsapp/admin/outbox.py).
+
+Everything else admins do is in the back office."""
 
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import select
 
 from eventsapp.access import admin_required
@@ -12,7 +13,6 @@ from eventsapp.admin import bp
 from eventsapp.admin.forms import InviteForm, OrganisationForm
 from eventsapp.database import db, utcnow
 from eventsapp.forms import ActionForm
-from eventsapp.mail import delivery
 from eventsapp.models import Organisation, OrganisationKind, Role, User
 from eventsapp.services import accounts
 from eventsapp.services.formats import unique_slug
@@ -43,6 +43,7 @@ def _save_organisation(organisation: Organisation, form: OrganisationForm) -> No
     organisation.name = form.name.data
     organisation.kind = OrganisationKind(form.kind.data)
     organisation.contact_email = form.contact_email.data or None
+    organisation.language = form.language.data
     organisation.website = form.website.data or None
     organisation.venue_name = form.venue_name.data or None
     organisation.venue_address = form.venue_address.data or None
@@ -136,38 +137,26 @@ def user_reinvite(user_id: int):
 
 @bp.post("/users/<int:user_id>/active")
 def user_toggle_active(user_id: int):
+    """Unblock at once; block only from the confirmation page (`confirmed`)."""
     user = db.session.get(User, user_id) or abort(404)
-    if not ActionForm().validate_on_submit():
+    form = ActionForm()
+    if not form.validate_on_submit():
         abort(400)
+    confirmed = request.form.get("confirmed") == "1"
+    if user.active and not confirmed:
+        return render_template(
+            "admin/confirm_block.html",
+            user=user,
+            action=url_for("admin.user_toggle_active", user_id=user.id),
+            yes_label=_("Ja, sperren"),
+            back_url=url_for("admin.users"),
+            form=form,
+        )
+    if confirmed and not user.active:  # a second "Ja, sperren" must not unblock
+        flash(_("Das Konto ist bereits gesperrt."), "info")
+        return redirect(url_for("admin.users"), 303)
     user.active = not user.active
     accounts.end_all_sessions(user)
     db.session.commit()
     flash(_("Konto freigeschaltet.") if user.active else _("Konto gesperrt."), "success")
     return redirect(url_for("admin.users"), 303)
-
-
-@bp.get("/outbox")
-def outbox():
-    """Mail that could not be delivered, and how much is waiting."""
-    return render_template(
-        "admin/outbox.html",
-        counts=delivery.status_counts(),
-        dead=delivery.dead_messages(),
-        action_form=ActionForm(),
-    )
-
-
-@bp.post("/outbox/retry")
-def outbox_retry():
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    message_id = request.form.get("message", type=int)
-    count = delivery.retry_dead(now=utcnow(), message_id=message_id)
-    db.session.commit()
-    flash(
-        ngettext(
-            "%(num)d E-Mail wird erneut versucht.", "%(num)d E-Mails werden erneut versucht.", count
-        ),
-        "success",
-    )
-    return redirect(url_for("admin.outbox"), 303)

@@ -27,6 +27,16 @@ class LoginForm(FlaskForm):
     )
 
 
+class PasswordResetForm(FlaskForm):
+    # The hint only: the link goes to an account's address, whatever its domain says now.
+    email = email_field(
+        _l("E-Mail-Adresse"),
+        required_message=_l("Bitte geben Sie Ihre E-Mail-Adresse an."),
+        typo_hint=True,
+        render_kw={"autocomplete": "username"},
+    )
+
+
 def _new_password_field(label: object) -> PasswordField:
     return PasswordField(
         label,

@@ -1,4 +1,4 @@
-"""Sign in and out, set a password from an invitation, change it."""
+"""Sign in and out, set a password from an invitation or a reset link, change it."""
 
 from __future__ import annotations
 
@@ -13,13 +13,16 @@ from eventsapp.auth.forms import (
     ChangePasswordForm,
     FollowForm,
     LoginForm,
+    PasswordResetForm,
     SetPasswordForm,
 )
 from eventsapp.database import db, utcnow
 from eventsapp.forms import ActionForm
 from eventsapp.ratelimits import form_limits
-from eventsapp.services import accounts, feeds, subscriptions
+from eventsapp.services import accounts, feeds, password_reset, subscriptions
+from eventsapp.services import registrations as rules
 from eventsapp.services import sessions as listing
+from eventsapp.tokens import manage_token
 
 
 def safe_next(target: str | None) -> str | None:
@@ -68,20 +71,47 @@ def logout():
     return redirect(url_for("public.home"), 303)
 
 
+@bp.route("/reset-password", methods=["GET", "POST"])
+@form_limits("PASSWORD_RESET")
+def reset_password():
+    """Ask for a new set-password link. Every valid address gets the same answer; only an
+    existing, active account gets a mail."""
+    form = PasswordResetForm()
+    if form.validate_on_submit():
+        password_reset.request_reset(form.email.data, now=utcnow())
+        db.session.commit()
+        return redirect(url_for("auth.reset_password_sent"), 303)
+    return render_template(
+        "auth/reset_password.html", form=form, hours=password_reset.hours_valid()
+    ), (422 if form.errors else 200)
+
+
+@bp.get("/reset-password/sent")
+def reset_password_sent():
+    return render_template("auth/reset_password_sent.html", hours=password_reset.hours_valid())
+
+
+def _link_void():
+    """An expired, used or replaced set-password link: say so, and offer a new one."""
+    return render_template("auth/password_link_void.html"), 404
+
+
 @bp.route("/set-password/<token>", methods=["GET", "POST"])
 def set_password(token: str):
     user = accounts.user_from_password_token(token, now=utcnow())
     if user is None:
-        abort(404)
+        return _link_void()
     form = SetPasswordForm()
     if form.validate_on_submit():
-        accounts.set_password(user, form.password.data, now=utcnow())
+        if accounts.set_password_with_link(token, form.password.data, now=utcnow()) is None:
+            db.session.rollback()  # the same link was used a moment ago
+            return _link_void()
         db.session.commit()
         flash(_("Ihr Passwort ist gespeichert. Bitte melden Sie sich an."), "success")
         return redirect(url_for("auth.login"), 303)
-    return render_template("auth/set_password.html", form=form, user=user), (
-        422 if form.errors else 200
-    )
+    return render_template(
+        "auth/set_password.html", form=form, user=user, renewing=bool(user.password_hash)
+    ), (422 if form.errors else 200)
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -104,8 +134,13 @@ def account():
             return redirect(url_for("auth.login"), 303)
     feed_url = feeds.personal_feed_url(current_user.email)
     follow = _follow_form()
+    now = utcnow()
+    mine = rules.registrations_of(current_user.email)
     return render_template(
         "auth/account.html",
+        upcoming=[r for r in mine if r.session.ends_at > now][::-1],  # the next one first
+        past=[r for r in mine if r.session.ends_at <= now],
+        manage_token=manage_token,
         form=form,
         feed_url=feed_url,
         feed_form=ActionForm(),

@@ -17,6 +17,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from icalendar import Calendar, vText
 
+from eventsapp.calendar.practical import practical_text
 from eventsapp.calendar.text import (
     CRLF,
     escape_text,
@@ -50,7 +51,7 @@ def _header(name: str, description: str, timezones: Iterable[tuple[str, int]]) -
 
 
 def _description(session: Session, url: str) -> str:
-    parts = [session.format.summary, session.note]
+    parts = [session.format.summary, session.note, practical_text(session)]
     if session.status == SessionStatus.CANCELLED and session.cancel_reason:
         parts.insert(0, _("Abgesagt: %(reason)s", reason=session.cancel_reason))
     if session.interpreting:
@@ -72,9 +73,14 @@ def clean_address(address: str) -> str:
 
 
 def event_lines(
-    session: Session, *, registration_status: RegistrationStatus | None = None
+    session: Session,
+    *,
+    registration_status: RegistrationStatus | None = None,
+    hosted: bool = False,
 ) -> list[str]:
-    """One VEVENT, unfolded. No attendees: a feed never carries other people's data."""
+    """One VEVENT, unfolded. No attendees: a feed never carries other people's data.
+    `hosted`: in a personal feed, a date the person's organisation hosts without them being
+    registered: titled so, and shown as free time."""
     url = external_url("public.session_detail", session_id=session.id)
     cancelled = session.status == SessionStatus.CANCELLED
     summary = session.format.title
@@ -87,6 +93,8 @@ def event_lines(
         status = "TENTATIVE"
     elif registration_status == RegistrationStatus.PENDING:
         status = "TENTATIVE"
+    elif hosted:
+        summary = _("Bei Ihrer Organisation: %(title)s", title=summary)
     location = ", ".join(p for p in (session.venue_name, session.venue_address) if p)
     changed = utc_stamp(session.updated_at)
     return [
@@ -104,7 +112,7 @@ def event_lines(
         f"URL:{url}",
         _organizer(session),
         f"STATUS:{status}",
-        "TRANSP:OPAQUE",
+        "TRANSP:TRANSPARENT" if hosted else "TRANSP:OPAQUE",
         "END:VEVENT",
     ]
 
@@ -116,8 +124,11 @@ def build_feed(
     *,
     registration_statuses: dict[int, RegistrationStatus] | None = None,
 ) -> bytes:
-    """The whole calendar: header, one rule-based VTIMEZONE per zone used, the events."""
+    """The whole calendar: header, one rule-based VTIMEZONE per zone used, the events.
+    With `registration_statuses` (a personal feed), a session without one is a date the
+    person's organisation hosts."""
     statuses = registration_statuses or {}
+    personal = registration_statuses is not None
     zones = {(s.timezone, s.starts_at.year) for s in sessions} or {
         (current_app.config["EVENTSAPP_TIMEZONE"], 2026)
     }
@@ -128,7 +139,9 @@ def build_feed(
     head, tail = _header(name, description, first_year.items())
     lines = []
     for session in sessions:
-        for line in event_lines(session, registration_status=statuses.get(session.id)):
+        status = statuses.get(session.id)
+        hosted = personal and status is None
+        for line in event_lines(session, registration_status=status, hosted=hosted):
             lines.append(fold(line))
     body = head + CRLF.join(lines) + (CRLF if lines else "") + tail
     return body.encode()

@@ -65,6 +65,7 @@ def render_deferred(*, now: datetime, limit: int) -> int:
             OutboxMessage.registration_id,
             OutboxMessage.language,
             OutboxMessage.ics_method,
+            OutboxMessage.context,
             OutboxMessage.attempts,
         )
         .where(
@@ -84,9 +85,7 @@ def render_deferred(*, now: datetime, limit: int) -> int:
             raise
         for row in rows:
             try:
-                rendered = notifications.render(
-                    row.deferred_template, row.registration_id, row.language, row.ics_method
-                )
+                rendered = notifications.render(*row[1:6])
             except SQLAlchemyError:
                 # The database, not the mail: keep what is rendered, leave the rest (and
                 # their attempts) for the next pass. On PostgreSQL the transaction is void.
@@ -360,22 +359,37 @@ def status_counts() -> dict[str, int]:
     return {str(status): count for status, count in rows}
 
 
-def dead_messages(limit: int = 200) -> list[OutboxMessage]:
-    return list(
-        db.session.execute(
-            select(OutboxMessage)
-            .where(OutboxMessage.status == OutboxStatus.DEAD)
-            .order_by(OutboxMessage.id.desc())
-            .limit(limit)
-        ).scalars()
-    )
+# What the admin's list reads of a mail: everything but the bodies (large, nobody's business).
+_LISTED = [c for c in _OUTBOX.c if c.name not in ("body_text", "body_html", "ics")]
+
+
+def outbox_page(
+    *, status: OutboxStatus | None, recipient: str, page: int, per_page: int
+) -> tuple[int, int, list]:
+    """Mail newest first (ids count up as mail is queued), one page: how many match, the
+    page shown (moved into range) and its rows. `recipient` matches any part of the
+    address, case-insensitively, with `%` and `_` taken literally."""
+    where = [OutboxMessage.status == status] if status else []
+    if recipient:
+        where.append(OutboxMessage.recipient.icontains(recipient.lower(), autoescape=True))
+    total = db.session.execute(select(func.count(OutboxMessage.id)).where(*where)).scalar_one()
+    page = min(max(page, 1), max(1, -(-total // per_page)))
+    rows = db.session.execute(
+        select(*_LISTED)
+        .where(*where)
+        .order_by(OutboxMessage.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return total, page, list(rows)
 
 
 def retry_dead(*, now: datetime, message_id: int | None = None) -> int:
-    """Give dead mail (one, or all) a fresh set of attempts, due at once."""
+    """Give dead mail (one, or all) a fresh set of attempts, due at once. Mail emptied for
+    privacy (`purged_at`: no address, no text left) stays dead."""
     stmt = (
         update(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.DEAD)
+        .where(OutboxMessage.status == OutboxStatus.DEAD, OutboxMessage.purged_at.is_(None))
         .values(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, last_error="")
     )
     if message_id is not None:

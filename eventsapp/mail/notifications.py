@@ -11,6 +11,8 @@ most; the template (confirmed, waitlisted, cancelled …) is fixed when the chan
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask import render_template
 from flask_babel import force_locale
@@ -19,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from eventsapp.calendar.events import invitation
 from eventsapp.database import db
 from eventsapp.models import Registration, SessionStatus
+from eventsapp.models.registration import waitlist_position
 from eventsapp.tokens import manage_token
 from eventsapp.urls import external_url
 
@@ -65,7 +68,45 @@ class Rendered:
     ics: str | None
 
 
-def mail_context(registration: Registration) -> dict:
+@dataclass(frozen=True)
+class Before:
+    """A session's time and place before a change (from the queued row's `context`), shaped
+    like a session for the templates' date and time helpers."""
+
+    starts_at: datetime
+    ends_at: datetime
+    venue_name: str
+    venue_address: str
+    timezone: str
+
+    @classmethod
+    def of(cls, context: dict | None, session) -> Before | None:
+        if not context or "starts_at" not in context:
+            return None
+        return cls(
+            starts_at=datetime.fromisoformat(context["starts_at"]),
+            ends_at=datetime.fromisoformat(context["ends_at"]),
+            venue_name=context.get("venue_name", ""),
+            venue_address=context.get("venue_address", ""),
+            timezone=session.timezone,
+        )
+
+    @property
+    def local_start(self) -> datetime:
+        return self.starts_at.astimezone(ZoneInfo(self.timezone))
+
+    @property
+    def local_end(self) -> datetime:
+        return self.ends_at.astimezone(ZoneInfo(self.timezone))
+
+    def moved_in_time(self, session) -> bool:
+        return (self.starts_at, self.ends_at) != (session.starts_at, session.ends_at)
+
+    def moved_in_place(self, session) -> bool:
+        return (self.venue_name, self.venue_address) != (session.venue_name, session.venue_address)
+
+
+def mail_context(registration: Registration, context: dict | None = None) -> dict:
     """What the registration mail templates are rendered with."""
     session = registration.session
     return {
@@ -73,11 +114,21 @@ def mail_context(registration: Registration) -> dict:
         "session": session,
         "manage_url": external_url("public.registration", token=manage_token(registration)),
         "session_url": external_url("public.session_detail", session_id=session.id),
+        "format_url": external_url("public.format_detail", slug=session.format.slug),
+        "position": waitlist_position(registration),
+        "before": Before.of(context, session),
     }
 
 
-def render(template: str, registration_id: int | None, language: str, ics_method: str | None):
-    """Subject, bodies and invitation of a deferred registration mail, in `language`."""
+def render(
+    template: str,
+    registration_id: int | None,
+    language: str,
+    ics_method: str | None,
+    context: dict | None = None,
+):
+    """Subject, bodies and invitation of a deferred registration mail, in `language`;
+    `context` is what the row kept of the moment it was queued."""
     registration = db.session.get(Registration, registration_id) if registration_id else None
     if registration is None:
         raise RegistrationGone(f"registration {registration_id} no longer exists")
@@ -85,11 +136,11 @@ def render(template: str, registration_id: int | None, language: str, ics_method
         not registration.is_active or registration.session.status == SessionStatus.CANCELLED
     ):
         raise RegistrationGone(f"not sent: registration {registration_id} holds no place any more")
-    context = mail_context(registration)
+    values = mail_context(registration, context)
     subject = subject_of(template, registration, language)
     with force_locale(language):
-        body_text = render_template(f"mail/{template}.txt", **context)
-        body_html = render_template(f"mail/{template}.html", subject=subject, **context)
+        body_text = render_template(f"mail/{template}.txt", **values)
+        body_html = render_template(f"mail/{template}.html", subject=subject, **values)
         ics = invitation(registration, ics_method) if ics_method else None
     return Rendered(subject, body_text, body_html, ics)
 

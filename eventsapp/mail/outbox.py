@@ -68,6 +68,7 @@ def enqueue_deferred(
     now: datetime,
     ics_method: str | None = None,
     new_key: bool = False,
+    context: dict | None = None,
 ) -> None:
     """Queue a registration mail that the worker renders just before sending.
 
@@ -87,6 +88,7 @@ def enqueue_deferred(
         "ics_method": ics_method,
         "deferred_template": template,
         "registration_id": registration_id,
+        "context": context,
         "extra_headers": "",
         "message_id": make_msgid(idstring="eventsapp", domain=base_host()),
         "created_at": now,
@@ -106,10 +108,12 @@ def queue_about(
     ics_method: str | None = None,
     *,
     new_key: bool = False,
+    context: dict | None = None,
 ) -> None:
     """Queue the mail `template` about a registration (anything with `id`, `email` and
     `language`), once per `event`; `ics_method` (REQUEST or CANCEL) attaches the calendar
-    entry. Which mail a change gets is decided by the service that makes the change."""
+    entry; `context` is what the mail must know of this moment (see OutboxMessage.context).
+    Which mail a change gets is decided by the service that makes the change."""
     enqueue_deferred(
         dedupe_key=f"registration:{registration.id}:{event}",
         recipient=registration.email,
@@ -119,6 +123,7 @@ def queue_about(
         now=now,
         ics_method=ics_method,
         new_key=new_key,
+        context=context,
     )
 
 

@@ -53,6 +53,18 @@ class Format(db.Model):
     approval_required: Mapped[bool] = mapped_column(default=False)
     # Minutes before a session at which reminders go out.
     reminder_offsets: Mapped[str] = mapped_column(String(100), default="2880,180")
+    # Practical information for attendees (eventsapp/models/practical.py); the first four
+    # are translated like title and description.
+    what_happens: Mapped[str] = mapped_column(Text, default="")
+    what_to_bring: Mapped[str] = mapped_column(Text, default="")
+    meeting_point: Mapped[str] = mapped_column(String(300), default="")
+    accessibility_note: Mapped[str] = mapped_column(Text, default="")
+    step_free: Mapped[bool | None] = mapped_column()
+    hearing_loop: Mapped[bool | None] = mapped_column()
+    accessible_toilet: Mapped[bool | None] = mapped_column()
+    contact_name: Mapped[str] = mapped_column(String(120), default="")
+    contact_phone: Mapped[str] = mapped_column(String(40), default="")
+    contact_email: Mapped[str] = mapped_column(String(254), default="")
     # Who hears about new dates besides subscribers: every partner, or the chosen ones.
     announce_to_all_partners: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -64,7 +76,8 @@ class Format(db.Model):
     )
 
     def text(self, field: str, language: str | None) -> str:
-        """Title, summary or description in `language`, else in German."""
+        """A translated text (title, summary, description, practical information) in
+        `language`, else in German."""
         translated = (self.translations or {}).get(language or "", {}).get(field)
         return translated or getattr(self, field)
 

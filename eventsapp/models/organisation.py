@@ -31,6 +31,8 @@ class Organisation(db.Model):
         )
     )
     contact_email: Mapped[str | None] = mapped_column(String(254))
+    # The language of the mail to that contact address (announcements).
+    language: Mapped[str] = mapped_column(String(8), default="de")
     website: Mapped[str | None] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
     venue_name: Mapped[str | None] = mapped_column(String(200))

@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from eventsapp.database import UTCDateTime, db, utcnow
@@ -39,6 +39,9 @@ class OutboxMessage(db.Model):
     registration_id: Mapped[int | None] = mapped_column(
         ForeignKey("registrations.id", ondelete="SET NULL")
     )
+    # What a deferred mail must know of the moment it was queued and cannot read later
+    # (a changed session's time and place before the change); None for most mail.
+    context: Mapped[dict | None] = mapped_column(JSON)
     # Extra headers as "Name: value" lines (List-Unsubscribe and List-Unsubscribe-Post).
     extra_headers: Mapped[str] = mapped_column(Text, default="")
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # bodies removed

@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, TextClause, text
+from sqlalchemy import Enum, ForeignKey, Index, String, TextClause, and_, func, or_, select, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventsapp.database import UTCDateTime, db, utcnow
@@ -119,3 +119,31 @@ class Registration(db.Model):
 
     def __repr__(self) -> str:
         return f"<Registration {self.id} session={self.session_id} {self.status}>"
+
+
+def waitlist_position(registration: Registration) -> int | None:
+    """1 for the next person in line; None when not on the waitlist. Those moved to the top
+    (higher `waitlist_priority`) come first, then by time of registration: the order
+    `eventsapp.services.seats.WAITLIST_ORDER` seats people in."""
+    if registration.status != RegistrationStatus.WAITLISTED:
+        return None
+    mine = (registration.waitlist_priority, registration.created_at, registration.id)
+    ahead = (
+        select(func.count())
+        .select_from(Registration)
+        .where(
+            Registration.session_id == registration.session_id,
+            Registration.status == RegistrationStatus.WAITLISTED,
+            or_(
+                Registration.waitlist_priority > mine[0],
+                and_(
+                    Registration.waitlist_priority == mine[0],
+                    or_(
+                        Registration.created_at < mine[1],
+                        and_(Registration.created_at == mine[1], Registration.id < mine[2]),
+                    ),
+                ),
+            ),
+        )
+    )
+    return db.session.execute(ahead).scalar_one() + 1

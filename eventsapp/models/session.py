@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventsapp.database import UTCDateTime, db, utcnow
@@ -46,6 +46,9 @@ class Session(db.Model):
     languages: Mapped[str] = mapped_column(String(100), default="de")  # comma-separated codes
     interpreting: Mapped[str] = mapped_column(String(200), default="")
     note: Mapped[str] = mapped_column(Text, default="")
+    # This date's own practical information, replacing the format's: {"meeting_point": …}
+    # (keys in eventsapp.models.practical.OVERRIDABLE), in German.
+    practical: Mapped[dict] = mapped_column(JSON, default=dict)
     status: Mapped[SessionStatus] = mapped_column(
         Enum(
             SessionStatus,

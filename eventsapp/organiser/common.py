@@ -70,6 +70,7 @@ def render_session(
         registrations=registrations,
         positions={r.id: i + 1 for i, r in enumerate(rules.waitlist(session))},
         counts=rules.seat_counts(session, now=now),
+        kept=rules.seat_ledger(session, now=now).quotas,  # by organisation, unreleased only
         query=query,
         wanted=wanted,
         statuses=list(rules.RegistrationStatus),

@@ -47,6 +47,7 @@ def _format_values(form: FormatForm) -> FormatValues:
         announcement_partners=[
             organisation_or_400(i) for i in form.announcement_partners.data or []
         ],
+        practical=form.practical_values(),
     )
 
 
@@ -62,6 +63,7 @@ def _format_form(format=None) -> FormatForm:
         form.reminder_hours.data = ", ".join(str(m // 60) for m in format.reminder_minutes)
         form.announce_to.data = "all" if format.announce_to_all_partners else "selected"
         form.announcement_partners.data = [o.id for o in format.announcement_partners]
+        form.show_practical(format)
     elif format is None and not form.is_submitted():
         form.reminder_hours.data = "48, 3"
     return form
@@ -220,6 +222,8 @@ def format_publish(format_id: int):
     format = managed_format_or_404(format_id)
     drafts = _drafts(format)
     form = PublishForm(draft_choices=[(s.id, str(s.id)) for s in drafts])
+    if request.form.get("all") == "1":  # "publish all": no ticking needed
+        form.sessions.data = [s.id for s in drafts]
     if not form.validate_on_submit():
         return _render_format(format, publish_form=form, status=422)
     chosen = [s for s in drafts if s.id in set(form.sessions.data)]

@@ -9,6 +9,7 @@ from eventsapp.access import managed_registration_or_404, managed_session_or_404
 from eventsapp.database import db, utcnow
 from eventsapp.formatting import status_label
 from eventsapp.forms import ActionForm
+from eventsapp.models import ACTIVE
 from eventsapp.organiser import bp
 from eventsapp.organiser.common import render_session
 from eventsapp.organiser.forms import ManualRegistrationForm
@@ -91,8 +92,45 @@ def registration_reject(registration_id: int):
     )
 
 
+def _back_url(registration) -> str:
+    """Where "Nein, zurück" leads: the page the button was on (the check-in list or the
+    session page), at the person's row."""
+    endpoint = "organiser.checkin" if request.form.get("back") == "checkin" else None
+    return url_for(
+        endpoint or "organiser.session_detail",
+        session_id=registration.session_id,
+        _anchor=f"r{registration.id}",
+    )
+
+
+def _confirm_cancel(registration_id: int):
+    """The first step of cancelling: what will happen, and "Ja" / "Nein, zurück"."""
+    registration = managed_registration_or_404(registration_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    session = registration.session
+    if registration.status not in ACTIVE or utcnow() >= session.starts_at:
+        flash(_("Das ist für diese Anmeldung nicht (mehr) möglich."), "error")
+        return redirect(_back_url(registration), 303)
+    return render_template(
+        "organiser/confirm_registration_cancel.html",
+        registration=registration,
+        session=session,
+        position=rules.waitlist_position(registration),
+        waiting=rules.seat_counts(session, now=utcnow()).waitlisted,
+        action=url_for("organiser.registration_cancel", registration_id=registration.id),
+        yes_label=_("Ja, stornieren"),
+        back_url=_back_url(registration),
+        hidden={"back": "checkin"} if request.form.get("back") == "checkin" else {},
+        form=form,
+    )
+
+
 @bp.post("/registrations/<int:registration_id>/cancel")
 def registration_cancel(registration_id: int):
+    if request.form.get("confirmed") != "1":
+        return _confirm_cancel(registration_id)
     return _registration_action(
         registration_id,
         lambda r: rules.cancel_registration(r, now=utcnow()),
@@ -122,12 +160,15 @@ def registration_attendance(registration_id: int):
 @bp.get("/sessions/<int:session_id>/checkin")
 def checkin(session_id: int):
     session = managed_session_or_404(session_id)
-    confirmed = participants.list_registrations(session, status="confirmed")
+    query = (request.args.get("q") or "").strip()[:100]
+    everyone = participants.checkin_list(session)
     return render_template(
         "organiser/checkin.html",
         session=session,
-        registrations=confirmed,
-        present=sum(1 for r in confirmed if r.attended),
+        arrivals=participants.arrivals_matching(everyone, query) if query else everyone,
+        query=query,
+        total=len(everyone),
+        present=sum(1 for a in everyone if a.registration.attended),
         action_form=ActionForm(),
     )
 

@@ -9,10 +9,11 @@ from flask_login import current_user
 from eventsapp.access import managed_session_or_404
 from eventsapp.database import db, utcnow
 from eventsapp.forms import ActionForm
+from eventsapp.models import ACTIVE, RegistrationStatus, SessionStatus
 from eventsapp.organiser import bp
 from eventsapp.organiser.common import add_error, organisation_or_400, render_session
 from eventsapp.organiser.forms import CancelSessionForm, SessionForm
-from eventsapp.services import overview, scheduling
+from eventsapp.services import overview, participants, scheduling
 from eventsapp.services.recurrence import RecurrenceError
 
 
@@ -30,6 +31,7 @@ def _details(form: SessionForm) -> scheduling.SessionDetails:
         languages=",".join(form.languages.data or []),
         interpreting=form.interpreting.data or "",
         note=form.note.data or "",
+        practical=form.practical_overrides(),
     )
 
 
@@ -43,6 +45,7 @@ def session_edit(session_id: int):
         form.end_time.data = session.local_end.time()
         form.host_organisation.data = session.host_organisation_id
         form.languages.data = session.language_codes
+        form.show_overrides(session)
     if form.validate_on_submit():
         now = utcnow()
         try:
@@ -61,9 +64,40 @@ def session_edit(session_id: int):
         else:
             db.session.commit()
             flash(_("Änderungen gespeichert."), "success")
+            for other in scheduling.clashes(session):
+                flash(
+                    _(
+                        "Achtung: Zur selben Zeit ist am selben Ort „%(title)s“ geplant.",
+                        title=other.format.title,
+                    ),
+                    "warning",
+                )
             return redirect(url_for("organiser.session_detail", session_id=session.id), 303)
     return render_template("organiser/session_edit.html", session=session, form=form), (
         422 if form.errors else 200
+    )
+
+
+def _confirm_cancel(session, form: CancelSessionForm):
+    """The first step of calling a session off: the reason as it will be mailed, who gets
+    the mail, and "Ja" / "Nein, zurück"."""
+    if session.status != SessionStatus.PUBLISHED:  # its page has no form to show this at
+        flash(_("Nur veröffentlichte Termine können abgesagt werden."), "error")
+        return redirect(url_for("organiser.session_detail", session_id=session.id), 303)
+    told = [r for r in participants.list_registrations(session) if r.status in ACTIVE]
+    return render_template(
+        "organiser/confirm_session_cancel.html",
+        session=session,
+        reason=form.reason.data,
+        told=len(told),
+        waiting=sum(1 for r in told if r.status == RegistrationStatus.WAITLISTED),
+        action=url_for("organiser.session_cancel", session_id=session.id),
+        yes_label=_("Ja, Termin absagen"),
+        back_url=url_for(
+            "organiser.session_detail", session_id=session.id, _anchor="cancel-heading"
+        ),
+        hidden={"reason": form.reason.data},
+        form=form,
     )
 
 
@@ -73,6 +107,8 @@ def session_cancel(session_id: int):
     form = CancelSessionForm()
     if not form.validate_on_submit():
         return render_session(session, cancel_form=form, status=422)
+    if request.form.get("confirmed") != "1":
+        return _confirm_cancel(session, form)
     try:
         scheduling.cancel_session(session, reason=form.reason.data, now=utcnow())
     except RecurrenceError as error:
@@ -87,9 +123,29 @@ def session_cancel(session_id: int):
 @bp.post("/sessions/<int:session_id>/skip")
 def session_skip(session_id: int):
     session = managed_session_or_404(session_id)
-    if not ActionForm().validate_on_submit():
+    form = ActionForm()
+    if not form.validate_on_submit():
         abort(400)
     format_id = session.format_id
+    back_url = url_for("organiser.format_detail", format_id=format_id)
+    if request.form.get("confirmed") != "1":
+        if session.status != SessionStatus.DRAFT:
+            flash(
+                _(
+                    "Nur Entwürfe können übersprungen werden; "
+                    "veröffentlichte Termine bitte absagen."
+                ),
+                "error",
+            )
+            return redirect(back_url, 303)
+        return render_template(
+            "organiser/confirm_skip.html",
+            session=session,
+            action=url_for("organiser.session_skip", session_id=session.id),
+            yes_label=_("Ja, überspringen"),
+            back_url=back_url,
+            form=form,
+        )
     try:
         scheduling.skip_draft(session)
     except RecurrenceError as error:

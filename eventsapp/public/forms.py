@@ -51,6 +51,8 @@ class RegistrationForm(HoneypotMixin, MailLanguageMixin, FlaskForm):
     email = email_field(
         _l("E-Mail-Adresse"),
         required_message=_l("Bitte geben Sie Ihre E-Mail-Adresse an."),
+        typo_hint=True,
+        check_domain=True,
         description=_l("Dorthin schicken wir die Bestätigung und Ihren Link zum Abmelden."),
         render_kw={"autocomplete": "email", "maxlength": 254},
     )
@@ -86,6 +88,8 @@ class SubscribeForm(HoneypotMixin, MailLanguageMixin, FlaskForm):
     email = email_field(
         _l("E-Mail-Adresse"),
         required_message=_l("Bitte geben Sie Ihre E-Mail-Adresse an."),
+        typo_hint=True,
+        check_domain=True,
         render_kw={"autocomplete": "email"},
     )
 
@@ -96,6 +100,8 @@ class DataRequestForm(FlaskForm):
     email = email_field(
         _l("E-Mail-Adresse"),
         required_message=_l("Bitte geben Sie Ihre E-Mail-Adresse an."),
+        typo_hint=True,
+        check_domain=True,
         render_kw={"autocomplete": "email"},
     )
 
@@ -115,5 +121,7 @@ class FeedbackForm(HoneypotMixin, FlaskForm):
     )
     email = email_field(
         _l("E-Mail-Adresse für eine Antwort (freiwillig)"),
+        typo_hint=True,
+        check_domain=True,
         render_kw={"autocomplete": "email"},
     )

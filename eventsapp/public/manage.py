@@ -9,7 +9,7 @@ Pages behind these links are sent with `Cache-Control: no-store` (eventsapp/secu
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from eventsapp.database import db, utcnow
@@ -28,6 +28,10 @@ def _registration_or_404(token: str) -> Registration:
     return registration
 
 
+def _can_cancel(registration: Registration) -> bool:
+    return registration.is_active and utcnow() < registration.session.starts_at
+
+
 @bp.get("/registrations/<token>")
 def registration(token: str):
     registration = _registration_or_404(token)
@@ -37,7 +41,7 @@ def registration(token: str):
         session=registration.session,
         token=token,
         position=rules.waitlist_position(registration),
-        can_cancel=registration.is_active and utcnow() < registration.session.starts_at,
+        can_cancel=_can_cancel(registration),
         form=ActionForm(),
     )
 
@@ -67,6 +71,23 @@ def cancel(token: str):
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
+    if request.form.get("confirmed") != "1":
+        # The first step only asks (public/cancel_confirm.html); "Ja" posts `confirmed`.
+        if not _can_cancel(registration):
+            flash(_("Diese Anmeldung kann nicht mehr storniert werden."), "error")
+            return redirect(url_for("public.registration", token=token), 303)
+        return render_template(
+            "public/cancel_confirm.html",
+            registration=registration,
+            session=registration.session,
+            position=rules.waitlist_position(registration),
+            action=url_for("public.cancel", token=token),
+            yes_label=_("Ja, von der Warteliste streichen")
+            if registration.status == "waitlisted"
+            else _("Ja, stornieren"),
+            back_url=url_for("public.registration", token=token),
+            form=form,
+        )
     try:
         rules.cancel_registration(registration, now=utcnow())
     except rules.RegistrationError:

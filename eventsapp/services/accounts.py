@@ -10,11 +10,18 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from eventsapp.database import db
 from eventsapp.mail.outbox import enqueue_mail
-from eventsapp.models import AccessPurpose, Organisation, OrganisationKind, Role, User
+from eventsapp.models import (
+    AccessLink,
+    AccessPurpose,
+    Organisation,
+    OrganisationKind,
+    Role,
+    User,
+)
 from eventsapp.services import access_links
 from eventsapp.services.feeds import personal_feed_for
 from eventsapp.tokens import hash_token
@@ -109,6 +116,12 @@ def password_link_token(user: User, *, now: datetime) -> str:
     return access_links.issue_link(AccessPurpose.PASSWORD, user.email, now=now, user_id=user.id)
 
 
+def password_link_url(user: User, token: str) -> str:
+    """The set-password page of `token`, opening in the account's language (the language
+    of the mail that carries it); the visitor can still switch on the page."""
+    return external_url("auth.set_password", token=token, lang=user.language)
+
+
 def user_from_password_token(token: str, *, now: datetime) -> User | None:
     link = access_links.find_link(AccessPurpose.PASSWORD, token, now=now)
     if link is None or link.user_id is None:
@@ -116,6 +129,25 @@ def user_from_password_token(token: str, *, now: datetime) -> User | None:
     user = db.session.get(User, link.user_id)
     if user is None or not user.active or user.email != link.email:
         return None
+    return user
+
+
+def set_password_with_link(token: str, password: str, *, now: datetime) -> User | None:
+    """Set the password through a set-password link and use the link up; None when the
+    link does not open (any more). Of two requests with one link only the first sets a
+    password: its row is deleted, and a second delete waits for that one and finds none."""
+    user = user_from_password_token(token, now=now)
+    if user is None:
+        return None
+    used = db.session.execute(
+        delete(AccessLink).where(
+            AccessLink.token_hash == hash_token(token),
+            AccessLink.purpose == AccessPurpose.PASSWORD,
+        )
+    )
+    if used.rowcount != 1:
+        return None
+    set_password(user, password, now=now)  # and every other link of the account stops
     return user
 
 
@@ -160,7 +192,7 @@ def create_user(
 def invite_user(user: User, *, now: datetime) -> None:
     """Mail a link to set the password (valid for three days), through the outbox."""
     token = password_link_token(user, now=now)
-    link = external_url("auth.set_password", token=token)
+    link = password_link_url(user, token)
     enqueue_mail(
         dedupe_key=f"user:{user.id}:invite:{hash_token(token)[:32]}",
         recipient=user.email,

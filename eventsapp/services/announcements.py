@@ -24,7 +24,8 @@ from eventsapp.services import subscriptions
 from eventsapp.urls import external_url
 
 
-def _partner_addresses(publication: Publication) -> list[str]:
+def _partner_addresses(publication: Publication) -> list[tuple[str, str]]:
+    """The partners' contact addresses, each with the language its mail is written in."""
     format = publication.format
     if format.announce_to_all_partners:
         partners = db.session.execute(
@@ -32,13 +33,13 @@ def _partner_addresses(publication: Publication) -> list[str]:
         ).scalars()
     else:
         partners = format.announcement_partners
-    return sorted({p.contact_email for p in partners if p.contact_email})
+    return sorted({(p.contact_email, p.language or "de") for p in partners if p.contact_email})
 
 
 def recipients(publication: Publication, *, now: datetime) -> list[Subscription]:
     """Confirmed subscribers and partner contacts, each address once, opt-outs left out."""
-    for email in _partner_addresses(publication):
-        subscriptions.partner_subscription(publication.format, email, now=now)
+    for email, language in _partner_addresses(publication):
+        subscriptions.partner_subscription(publication.format, email, language, now=now)
     return list(
         db.session.execute(
             select(Subscription)

@@ -36,6 +36,9 @@ def set_contingent(
         raise ContingentError(
             _l("Die Freigabe muss vor dem Beginn des Termins liegen."), field="release_at"
         )
+    if release_at <= now:
+        # Seats kept until a moment already gone would be public the instant they are saved.
+        raise ContingentError(_l("Die Freigabe muss in der Zukunft liegen."), field="release_at")
     contingent = db.session.execute(
         select(Contingent).where(
             Contingent.session_id == session.id, Contingent.organisation_id == organisation.id

@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 import unicodedata
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from itertools import cycle
 
 from sqlalchemy import delete, func, select
@@ -32,136 +32,19 @@ from eventsapp.models import (
     Visibility,
 )
 from eventsapp.services import accounts, contingents, registrations, scheduling, subscriptions
+from eventsapp.services.demo_programme import (
+    FORMATS,
+    HOST,
+    PARTNERS,
+    POLICE_VISIT_PRACTICAL,
+    POLICE_VISIT_PRACTICAL_TRANSLATIONS,
+)
 from eventsapp.services.formats import FormatValues, create_format, slugify
 from eventsapp.services.recurrence import RecurrenceSpec
 from eventsapp.services.registrations import Applicant
 from eventsapp.services.scheduling import SessionDetails
 
 TIMEZONE = "Europe/Berlin"
-
-HOST = {
-    "slug": "polizei-dortmund",
-    "name": "Polizeipräsidium Dortmund",
-    "website": "https://dortmund.polizei.nrw",
-    "description": "Die Polizei Dortmund ist für die Städte Dortmund und Lünen zuständig.",
-    "venue_name": "Polizeipräsidium Dortmund",
-    "venue_address": "Markgrafenstraße 102, 44139 Dortmund",
-    "contact_email": "dialog@polizei-dortmund.example",
-    "kind": OrganisationKind.HOST,
-}
-
-# slug, name, description, address
-# fmt: off
-PARTNERS = [
-    ("afrido", "AFRIDO c/o Africa Positive e.V.",
-     "Netzwerk afrikanischer Vereine in Dortmund.",
-     "Hamburger Straße 16, 44135 Dortmund"),
-    ("dietrich-keuning-haus", "Dietrich-Keuning-Haus",
-     "Kultur- und Freizeitzentrum in der Nordstadt.",
-     "Leopoldstraße 50–58, 44147 Dortmund"),
-    ("forumjugend", "forumJUGEND! e.V.",
-     "Jugendarbeit und politische Bildung.",
-     "Mallinckrodtstraße 212, 44147 Dortmund"),
-    ("integrationsrat", "Integrationsrat der Stadt Dortmund",
-     "Gewählte Vertretung der Dortmunderinnen und Dortmunder mit Einwanderungsgeschichte.",
-     "Friedensplatz 1, 44135 Dortmund"),
-    ("multikulturelles-forum", "Multikulturelles Forum e.V.",
-     "Bildung, Beratung und Beschäftigung für Menschen mit Einwanderungsgeschichte.",
-     "Bornstraße 64, 44145 Dortmund"),
-    ("planerladen", "Planerladen gGmbH",
-     "Quartiersarbeit und Antidiskriminierung in der Nordstadt.",
-     "Schützenstraße 42, 44147 Dortmund"),
-    ("projekt-ankommen", "Projekt Ankommen e.V.",
-     "Begleitung geflüchteter Menschen beim Ankommen in Dortmund.",
-     "Münsterstraße 56, 44145 Dortmund"),
-    ("rat-muslimischer-gemeinden", "Rat der muslimischen Gemeinden in Dortmund",
-     "Zusammenschluss der Moscheegemeinden in Dortmund.",
-     "Kielstraße 24, 44145 Dortmund"),
-    ("train-of-hope", "Train of Hope Dortmund e.V.",
-     "Ehrenamtliche Hilfe für Geflüchtete.",
-     "Heroldstraße 12, 44145 Dortmund"),
-    ("unternehmen-bilden-vielfalt", "Unternehmen.Bilden.Vielfalt e.V.",
-     "Vielfalt in Ausbildung und Arbeitswelt.",
-     "Rheinische Straße 173, 44147 Dortmund"),
-    ("vmdo", "Verbund sozial-kultureller Migrantenvereine Dortmund e.V.",
-     "Dachverband von Migrantenorganisationen, Träger des Hauses der Vielfalt.",
-     "Beuthstraße 21, 44147 Dortmund"),
-    ("vkii", "Verein Kamerunischer Ingenieure und Informatiker e.V.",
-     "Netzwerk kamerunischer Fachkräfte in Technik und Informatik.",
-     "Burgholzstraße 120, 44145 Dortmund"),
-]
-# fmt: on
-
-FORMATS = [
-    {
-        "title": "Blick in die Polizei",
-        "summary": "Bürgerinnen, Bürger und Mitglieder der Partnerorganisationen "
-        "besuchen das Polizeipräsidium.",
-        "description": (
-            "Wie arbeitet die Polizei in Dortmund? Bei diesem Besuch im Polizeipräsidium "
-            "sehen Sie die Leitstelle und die Kriminalwache und sprechen offen mit "
-            "Beamtinnen und Beamten – über Ihre Fragen, Erfahrungen und Anliegen.\n\n"
-            "Der Besuch führt in gesicherte Bereiche, deshalb bestätigen wir jede Anmeldung "
-            "einzeln. Bitte bringen Sie einen Ausweis mit. Der Eingang ist barrierefrei."
-        ),
-        "titles": {
-            "en": "A Look Inside the Police",
-            "tr": "Polise Bir Bakış",
-            "ar": "نظرة إلى داخل الشرطة",
-            "fr": "Regard sur la police",
-            "uk": "Погляд зсередини на поліцію",
-        },
-        "summaries": {
-            "en": "Residents and members of the partner organisations visit police headquarters.",
-            "tr": "Vatandaşlar ve ortak kuruluşların üyeleri emniyet müdürlüğünü ziyaret ediyor.",
-            "ar": "يزور المواطنون وأعضاء المنظمات الشريكة مقر الشرطة.",
-            "fr": "Habitants et membres des organisations partenaires visitent l’hôtel de police.",
-            "uk": "Мешканці та члени партнерських організацій відвідують управління поліції.",
-        },
-        "nth": 2,  # the second Tuesday of each month
-        "weekday": 1,
-        "start_time": time(18, 0),
-        "duration_minutes": 150,
-        "capacity": 25,
-        "languages": "de,tr,ar",
-        "interpreting": "Dolmetschen ins Türkische und Arabische",
-        "approval_required": True,
-        "at_host": True,  # always at police headquarters
-    },
-    {
-        "title": "Blick in die Organisation",
-        "summary": "Polizeibeschäftigte besuchen eine Partnerorganisation – jedes Mal eine andere.",
-        "description": (
-            "Die Partnerorganisationen laden ein: Beschäftigte der Polizei Dortmund lernen "
-            "die Arbeit eines Vereins kennen, hören zu und kommen mit den Menschen vor Ort "
-            "ins Gespräch. Mitglieder der Organisation sind herzlich willkommen."
-        ),
-        "titles": {
-            "en": "A Look Inside Our Partners",
-            "tr": "Kuruluşlara Bir Bakış",
-            "ar": "نظرة إلى داخل المنظمات",
-            "fr": "Regard sur les associations",
-            "uk": "Погляд зсередини на організації",
-        },
-        "summaries": {
-            "en": "Police staff visit a partner organisation – a different one each time.",
-            "tr": "Polis çalışanları her seferinde başka bir ortak kuruluşu ziyaret ediyor.",
-            "ar": "يزور موظفو الشرطة منظمة شريكة، في كل مرة منظمة مختلفة.",
-            "fr": "Des agents de police rendent visite à une organisation partenaire – "
-            "chaque fois une autre.",
-            "uk": "Працівники поліції відвідують партнерську організацію – щоразу іншу.",
-        },
-        "nth": -1,  # the last Thursday of each month
-        "weekday": 3,
-        "start_time": time(17, 0),
-        "duration_minutes": 120,
-        "capacity": 15,
-        "languages": "de",
-        "interpreting": "",
-        "approval_required": False,
-        "at_host": False,  # at a different partner each time
-    },
-]
 
 # The demo accounts; `make run` prints their passwords once, when they are created.
 ADMIN = "admin@polizei-dortmund.example"
@@ -278,10 +161,15 @@ def _create_format(spec: dict, host: Organisation, *, now: datetime) -> Format:
         reminder_minutes=[48 * 60, 3 * 60],
         announce_to_all_partners=True,
         announcement_partners=[],
+        practical=POLICE_VISIT_PRACTICAL if spec["at_host"] else {},
     )
     format = create_format(values, timezone=TIMEZONE, now=now)
     format.translations = {  # as the translations page stores them
-        language: {"title": title, "summary": spec["summaries"][language]}
+        language: {
+            "title": title,
+            "summary": spec["summaries"][language],
+            **(POLICE_VISIT_PRACTICAL_TRANSLATIONS.get(language, {}) if spec["at_host"] else {}),
+        }
         for language, title in spec["titles"].items()
     }
     return format

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import LazyString
+from flask_babel import LazyString, force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -187,8 +187,12 @@ def fingerprint(spec: FeedSpec) -> tuple:
 
 def _registration_statuses(
     spec: FeedSpec, sessions: list[Session]
-) -> dict[int, RegistrationStatus]:
-    if spec.personal_email is None or not sessions:
+) -> dict[int, RegistrationStatus] | None:
+    """For a personal feed, the person's status per session (none: hosted by their
+    organisation); None for every other feed."""
+    if spec.personal_email is None:
+        return None
+    if not sessions:
         return {}
     rows = db.session.execute(
         select(Registration.session_id, Registration.status).where(
@@ -235,12 +239,15 @@ class FeedCache:
     @staticmethod
     def _build(spec: FeedSpec, current: tuple) -> FeedBody:
         sessions = load_sessions(spec)
-        body = build_feed(
-            str(spec.name),
-            str(spec.description),
-            sessions,
-            registration_statuses=_registration_statuses(spec, sessions),
-        )
+        # One body per feed for every client (calendar apps ask in no language): the texts
+        # of its entries are the site's default language, whoever asked first.
+        with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+            body = build_feed(
+                str(spec.name),
+                str(spec.description),
+                sessions,
+                registration_statuses=_registration_statuses(spec, sessions),
+            )
         return FeedBody(
             body=body,
             gzipped=gzip.compress(body, compresslevel=6, mtime=0),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -28,6 +28,8 @@ class FormatValues:
     reminder_minutes: list[int]
     announce_to_all_partners: bool
     announcement_partners: list[Organisation]
+    # Practical information for attendees: attribute name -> value (models/practical.py).
+    practical: dict[str, object] = field(default_factory=dict)
 
 
 def slugify(text: str) -> str:
@@ -63,6 +65,8 @@ def _apply(format: Format, values: FormatValues) -> None:
     format.reminder_offsets = ",".join(str(m) for m in values.reminder_minutes)
     format.announce_to_all_partners = values.announce_to_all_partners
     format.announcement_partners = list(values.announcement_partners)
+    for name, value in values.practical.items():
+        setattr(format, name, value)
 
 
 def create_format(values: FormatValues, *, timezone: str, now: datetime) -> Format:

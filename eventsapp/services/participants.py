@@ -1,9 +1,13 @@
-"""Participant lists for organisers: search, and the CSV export for Excel and LibreOffice."""
+"""Participant lists for organisers: search, the check-in list, and the CSV export for
+Excel and LibreOffice."""
 
 from __future__ import annotations
 
 import csv
 import io
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 
@@ -42,6 +46,42 @@ def list_registrations(
         rows,
         key=lambda r: (STATUS_ORDER[r.status], line.get(r.id, 0), r.created_at, r.id),
     )
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """A line of the check-in list: the registration and, where another confirmed person
+    has the same name, what tells them apart (organisation, end of the mailbox name)."""
+
+    registration: Registration
+    namesake_hint: str = ""
+
+
+def checkin_list(session: Session) -> list[Arrival]:
+    """The people with a seat, in alphabetical order as a door list is read."""
+    people = sorted(
+        list_registrations(session, status=RegistrationStatus.CONFIRMED),
+        key=lambda r: (unicodedata.normalize("NFKD", r.name).casefold(), r.id),
+    )
+    names = Counter(r.name.casefold() for r in people)
+    return [Arrival(r, _namesake_hint(r) if names[r.name.casefold()] > 1 else "") for r in people]
+
+
+def arrivals_matching(arrivals: list[Arrival], query: str) -> list[Arrival]:
+    """Those whose name, address or organisation contains `query` (any case)."""
+    wanted = query.casefold()
+
+    def matches(registration: Registration) -> bool:
+        texts = (registration.name, registration.email, registration.organisation_name)
+        return any(wanted in (text or "").casefold() for text in texts)
+
+    return [a for a in arrivals if matches(a.registration)]
+
+
+def _namesake_hint(registration: Registration) -> str:
+    mailbox = (registration.email or "").partition("@")[0]
+    parts = [registration.organisation_name, f"…{mailbox[-3:]}@" if mailbox else ""]
+    return " · ".join(part for part in parts if part)
 
 
 def _cell(value: object) -> str:

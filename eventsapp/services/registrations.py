@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import func, inspect, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import joinedload
 
 from eventsapp.database import core_connection, db
 from eventsapp.mail.outbox import enqueue_deferred, queue_about
@@ -25,6 +26,7 @@ from eventsapp.models import (
     User,
     Visibility,
 )
+from eventsapp.models.registration import waitlist_position as waitlist_position
 from eventsapp.services import seats
 from eventsapp.services.ledger import (
     CANCEL,
@@ -103,6 +105,20 @@ def find_registration_by_token(token: str) -> Registration | None:
     ).scalar_one_or_none()
 
 
+def registrations_of(email: str) -> list[Registration]:
+    """Every registration of an address, any status, with its session and format, the
+    latest date first. Anonymised ones hold no address any more and are not among them."""
+    return list(
+        db.session.execute(
+            select(Registration)
+            .join(Session, Session.id == Registration.session_id)
+            .where(Registration.email == email)
+            .options(joinedload(Registration.session).joinedload(Session.format))
+            .order_by(Session.starts_at.desc(), Registration.id.desc())
+        ).scalars()
+    )
+
+
 def waitlist(session: Session) -> list[Registration]:
     return list(
         db.session.execute(
@@ -114,14 +130,6 @@ def waitlist(session: Session) -> list[Registration]:
             .order_by(*seats.WAITLIST_ORDER)
         ).scalars()
     )
-
-
-def waitlist_position(registration: Registration) -> int | None:
-    """1 for the next person in line; None when not on the waitlist."""
-    if registration.status != RegistrationStatus.WAITLISTED:
-        return None
-    ids = [r.id for r in waitlist(registration.session)]
-    return ids.index(registration.id) + 1
 
 
 def register_for_session(

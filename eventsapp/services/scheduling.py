@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from eventsapp.database import db
 from eventsapp.mail.outbox import queue_about
@@ -42,6 +42,7 @@ class ScheduleError(RecurrenceError):
 class PlannedDate:
     starts_at: datetime  # UTC
     exists: bool  # a session for this occurrence is already there
+    clash: str = ""  # the title of another session at the same place and time, if any
 
 
 def _parse_local_list(text: str) -> list[datetime]:
@@ -100,11 +101,54 @@ def preview_dates(
         else set()
     )
     planned = []
-    for local in local_starts:
-        starts_at = local_to_utc(local, format.timezone)
-        if starts_at > now:
-            planned.append(PlannedDate(starts_at, starts_at in existing))
+    length = timedelta(minutes=format.duration_minutes or 0)
+    starts = [local_to_utc(local, format.timezone) for local in local_starts]
+    starts = [starts_at for starts_at in starts if starts_at > now]
+    others = (
+        sessions_at(venue_of(format), starts[0], starts[-1] + length, format_id=format.id)
+        if starts
+        else []
+    )
+    for starts_at in starts:
+        clash = next(
+            (o for o in others if o.starts_at < starts_at + length and o.ends_at > starts_at),
+            None,
+        )
+        planned.append(
+            PlannedDate(starts_at, starts_at in existing, clash.format.title if clash else "")
+        )
     return planned
+
+
+def venue_of(format: Format) -> str:
+    """Where a new session of the format takes place (as `generate_sessions` sets it)."""
+    host = format.host_organisation
+    return format.venue_name or host.venue_name or host.name
+
+
+def sessions_at(
+    venue: str, start: datetime, end: datetime, *, format_id: int | None = None
+) -> list[Session]:
+    """Sessions that are not called off at the place named `venue` (compared without case)
+    overlapping `start`–`end`; with `format_id`, of other formats only."""
+    stmt = select(Session).where(
+        func.lower(Session.venue_name) == venue.lower(),
+        Session.status != SessionStatus.CANCELLED,
+        Session.starts_at < end,
+        Session.ends_at > start,
+    )
+    if format_id is not None:
+        stmt = stmt.where(Session.format_id != format_id)
+    return list(db.session.execute(stmt.order_by(Session.starts_at)).scalars())
+
+
+def clashes(session: Session) -> list[Session]:
+    """Other sessions at the same place overlapping this one (a warning, not a rule)."""
+    return [
+        other
+        for other in sessions_at(session.venue_name, session.starts_at, session.ends_at)
+        if other.id != session.id
+    ]
 
 
 def generate_sessions(format: Format, *, now: datetime, until: date | None = None) -> list[Session]:
@@ -119,7 +163,7 @@ def generate_sessions(format: Format, *, now: datetime, until: date | None = Non
             starts_at=planned.starts_at,
             ends_at=planned.starts_at + timedelta(minutes=format.duration_minutes),
             timezone=format.timezone,
-            venue_name=format.venue_name or host.venue_name or host.name,
+            venue_name=venue_of(format),
             venue_address=format.venue_address or host.venue_address or "",
             host_organisation=host,
             capacity=format.capacity,
@@ -168,8 +212,19 @@ def _active_registrations(session: Session) -> list[Registration]:
     )
 
 
-def _changed(session: Session, now: datetime) -> None:
-    """Time, place or status changed: calendars must update, registrants are told."""
+def _before(session: Session) -> dict:
+    """Time and place as the change mail will name them under "before" (JSON values)."""
+    return {
+        "starts_at": session.starts_at.isoformat(),
+        "ends_at": session.ends_at.isoformat(),
+        "venue_name": session.venue_name,
+        "venue_address": session.venue_address,
+    }
+
+
+def _changed(session: Session, now: datetime, before: dict) -> None:
+    """Time, place or status changed: calendars must update, registrants are told what it
+    was before (`before`, from `_before`) and what it is now."""
     session.sequence += 1
     session.updated_at = now
     if session.status == SessionStatus.PUBLISHED:
@@ -178,7 +233,7 @@ def _changed(session: Session, now: datetime) -> None:
             # One mail per change (the sequence number); the confirmed get the new invitation.
             invite = REQUEST if registration.status == RegistrationStatus.CONFIRMED else None
             event = f"session-changed:{session.sequence}"
-            queue_about(registration, event, "session_changed", now, invite)
+            queue_about(registration, event, "session_changed", now, invite, context=before)
 
 
 def reschedule_session(
@@ -218,9 +273,10 @@ def reschedule_session(
         lock_session(target.id)
         if target.starts_at == starts_at and target.ends_at == starts_at + duration:
             continue
+        before = _before(target)
         target.starts_at = starts_at
         target.ends_at = starts_at + duration
-        _changed(target, now)
+        _changed(target, now, before)
         changed.append(target)
     return changed
 
@@ -266,6 +322,7 @@ class SessionDetails:
     languages: str
     interpreting: str
     note: str
+    practical: dict[str, str] = field(default_factory=dict)  # this date's own texts
 
 
 def update_session_details(session: Session, details: SessionDetails, *, now: datetime) -> None:
@@ -280,6 +337,7 @@ def update_session_details(session: Session, details: SessionDetails, *, now: da
             ),
             field="capacity",
         )
+    before = _before(session)
     moved = (details.venue_name, details.venue_address) != (
         session.venue_name,
         session.venue_address,
@@ -291,9 +349,10 @@ def update_session_details(session: Session, details: SessionDetails, *, now: da
     session.languages = details.languages
     session.interpreting = details.interpreting
     session.note = details.note
+    session.practical = dict(details.practical)
     session.updated_at = now
     if moved:
-        _changed(session, now)
+        _changed(session, now, before)
     if details.capacity > ledger.capacity or ledger.releases_due:
         # More seats, or a contingent whose release time passed before its job ran: the
         # people waiting may move up now, whichever way the capacity went.

@@ -152,13 +152,18 @@ def followed_format_ids(user: User) -> set[int]:
     )
 
 
-def partner_subscription(format: Format, email: str, *, now: datetime) -> Subscription | None:
-    """The announcement subscription of a partner's contact address, unless it opted out."""
+def partner_subscription(
+    format: Format, email: str, language: str = "de", *, now: datetime
+) -> Subscription | None:
+    """The announcement subscription of a partner's contact address, unless it opted out;
+    its mail in the organisation's `language` (kept in step when an admin changes it)."""
     subscription = _find(format, email)
     if subscription is None:
-        subscription = _new(format, email, "de", SubscriptionSource.PARTNER, now)
+        subscription = _new(format, email, language, SubscriptionSource.PARTNER, now)
         confirm(subscription, now=now)
         db.session.flush()
+    elif subscription.source == SubscriptionSource.PARTNER:
+        subscription.language = language
     if subscription.status == SubscriptionStatus.UNSUBSCRIBED:
         return None
     if subscription.status == SubscriptionStatus.PENDING:

@@ -17,9 +17,10 @@ from eventsapp.forms import (
 )
 from eventsapp.i18n import LANGUAGE_NAMES
 from eventsapp.organiser.forms.common import MAX_CAPACITY, number_field
+from eventsapp.organiser.forms.practical import PracticalFields
 
 
-class FormatForm(FlaskForm):
+class FormatForm(PracticalFields, FlaskForm):
     title = text_field(_l("Titel"), 200, required=True)
     summary = text_field(_l("Kurzbeschreibung"), 300)
     description = TextAreaField(
@@ -101,11 +102,20 @@ class FormatForm(FlaskForm):
 
 
 TRANSLATED_LANGUAGES = ("en", "tr", "ar", "fr", "uk")
-TRANSLATED_FIELDS = ("title", "summary", "description")
+TRANSLATED_FIELDS = (
+    "title",
+    "summary",
+    "description",
+    "what_happens",
+    "what_to_bring",
+    "meeting_point",
+    "accessibility_note",
+)
 
 
 class FormatTranslationsForm(FlaskForm):
-    """A format's title, summary and description in the other languages (optional)."""
+    """A format's texts (title, descriptions, practical information) in the other
+    languages, each optional: German is shown where one is missing."""
 
     def fields_for(self, language: str) -> list:
         return [self[f"{field}_{language}"] for field in TRANSLATED_FIELDS]
@@ -113,8 +123,9 @@ class FormatTranslationsForm(FlaskForm):
     def translations(self) -> dict[str, dict[str, str]]:
         result = {}
         for language in TRANSLATED_LANGUAGES:
-            values = {f: self[f"{f}_{language}"].data or "" for f in TRANSLATED_FIELDS}
-            if any(values.values()):
+            values = {f: self[f"{f}_{language}"].data for f in TRANSLATED_FIELDS}
+            values = {field: text for field, text in values.items() if text}  # else German
+            if values:
                 result[language] = values
         return result
 
@@ -146,4 +157,27 @@ for _language in TRANSLATED_LANGUAGES:
             ],
             render_kw={"rows": 4, **_direction},
         ),
+    )
+    for _field, _label in (
+        ("what_happens", _l("Ablauf (%(language)s)", language=_name)),
+        ("what_to_bring", _l("Bitte mitbringen (%(language)s)", language=_name)),
+        ("accessibility_note", _l("Hinweise zur Barrierefreiheit (%(language)s)", language=_name)),
+    ):
+        setattr(
+            FormatTranslationsForm,
+            f"{_field}_{_language}",
+            TextAreaField(
+                _label,
+                filters=[strip],
+                validators=[
+                    Length(max=2000, message=_l("Bitte höchstens %(max)d Zeichen.")),
+                    plain_text,
+                ],
+                render_kw={"rows": 3, **_direction},
+            ),
+        )
+    setattr(
+        FormatTranslationsForm,
+        f"meeting_point_{_language}",
+        text_field(_l("Treffpunkt (%(language)s)", language=_name), 300, render_kw=_direction),
     )

@@ -15,6 +15,8 @@ class ManualRegistrationForm(FlaskForm):
     email = email_field(
         _l("E-Mail-Adresse"),
         required_message=_l("Bitte geben Sie die E-Mail-Adresse an."),
+        typo_hint=True,
+        check_domain=True,
     )
     organisation = text_field(_l("Organisation"), 200)
     language = SelectField(

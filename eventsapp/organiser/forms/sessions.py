@@ -19,9 +19,10 @@ from eventsapp.forms import (
 )
 from eventsapp.i18n import LANGUAGE_NAMES
 from eventsapp.organiser.forms.common import MAX_CAPACITY, number_field
+from eventsapp.organiser.forms.practical import SessionPracticalFields
 
 
-class SessionForm(FlaskForm):
+class SessionForm(SessionPracticalFields, FlaskForm):
     start_date = date_field(_l("Datum"), required=_l("Bitte geben Sie ein Datum an."))
     start_time = time_field(_l("Beginn"), required=_l("Bitte geben Sie eine Uhrzeit an."))
     end_time = time_field(_l("Ende"), required=_l("Bitte geben Sie eine Uhrzeit an."))
