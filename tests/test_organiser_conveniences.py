@@ -11,6 +11,7 @@ from eventsapp.models import Contingent, Organisation, Session, SessionStatus
 from eventsapp.services import registrations as rules
 from tests.conftest import csrf_token
 from tests.factories import applicant, make_format, make_organisation, make_session
+from tests.test_organiser_pages import _schedule_data
 
 CLASH_START = datetime(2027, 1, 12, 17, 30, tzinfo=UTC)  # 18:30 in Dortmund, a Tuesday
 
@@ -30,21 +31,8 @@ def _other_format_at_the_same_place(app, **values) -> int:
 
 
 def _schedule(office, **values) -> dict:
-    return {
-        "kind": "monthly",
-        "interval": "1",
-        "weekday": "1",
-        "nth": "2",
-        "start_date": "2027-01-01",
-        "start_time": "18:00",
-        "end": "count",
-        "count": "3",
-        "until": "",
-        "dates": "",
-        "action": "preview",
-        "csrf_token": csrf_token(office["client"], "/organiser/formats/new"),
-        **values,
-    }
+    """Three monthly dates from the second Tuesday of January 2027, previewed."""
+    return _schedule_data(office, end="count", count="3", until="", **values)
 
 
 def test_the_preview_warns_of_a_date_at_the_same_place_and_time(app, office):
