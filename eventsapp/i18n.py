@@ -1,13 +1,14 @@
 """Which language and time zone a request is answered in.
 
 The visitor's choice (`?lang=xx`, remembered in a `lang` cookie that holds nothing but the
-language code) wins; else the browser's Accept-Language; else German.
+language code) wins; else the language of what the page is about, where it has one (a
+registration's, on its manage page); else the browser's Accept-Language; else German.
 """
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, has_request_context, request, url_for
-from flask_babel import get_locale
+from flask import Flask, Response, current_app, g, has_request_context, request, url_for
+from flask_babel import get_locale, refresh
 from werkzeug.routing import BuildError
 
 LANGUAGE_NAMES = {
@@ -32,10 +33,24 @@ def select_locale() -> str:
     if not has_request_context():
         return default
     languages = available_languages()
-    for candidate in (request.args.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
+    for candidate in (
+        request.args.get("lang"),
+        request.cookies.get(LANGUAGE_COOKIE),
+        g.get(PAGE_LANGUAGE),  # the language of what the page is about (prefer_language)
+    ):
         if candidate in languages:
             return candidate
     return request.accept_languages.best_match(languages) or default
+
+
+PAGE_LANGUAGE = "eventsapp_page_language"
+
+
+def prefer_language(language: str) -> None:
+    """Show this request's page in `language` (a registration's, on its manage page) unless
+    the visitor chose another with the switcher; call before anything is translated."""
+    g.setdefault(PAGE_LANGUAGE, language)
+    refresh()  # a locale Flask-Babel may have picked already is chosen again
 
 
 def page_language() -> str:

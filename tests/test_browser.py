@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import force_locale, gettext
 from playwright.sync_api import expect
 
 from eventsapp.database import db, utcnow
@@ -135,3 +136,70 @@ def test_organiser_plans_and_publishes_three_dates_that_citizens_then_see(live_a
     expect(section.locator(".session-meta").first).to_contain_text("18:00")
     expect(section.locator(".badge-open").first).to_have_text("18 Plätze frei")
     citizen.close()
+
+
+def test_an_attendee_in_arabic_on_a_phone(live_app, smtp_server, browser):
+    """Registers at 375 px in Arabic, reads the practical information, opens the mailed
+    link in another browser (no language cookie) and finds the page in Arabic, then
+    cancels through the confirmation step."""
+    app, base = live_app
+    with app.app_context():
+        format = make_format(
+            title="Blick in die Polizei",
+            what_to_bring="Personalausweis",
+            translations={"ar": {"title": "نظرة إلى الشرطة", "what_to_bring": "بطاقة الهوية"}},
+        )
+        session_id = make_session(format, capacity=5).id
+        db.session.commit()
+
+        def ar(text: str) -> str:
+            with force_locale("ar"):
+                return gettext(text)
+
+        register = ar("Verbindlich anmelden")
+        sent = ar("Wir haben Ihnen eine E-Mail geschickt.")
+        good_to_know = ar("Gut zu wissen")
+        signed_up = ar("Sie sind angemeldet.")
+        cancel = ar("Anmeldung stornieren")
+        yes = ar("Ja, stornieren")
+        cancelled = ar("Diese Anmeldung ist storniert.")
+    assert register != "Verbindlich anmelden"  # the catalog is there
+
+    phone = {"viewport": {"width": 375, "height": 740}, "locale": "ar"}
+    context = browser.new_context(**phone)
+    page = context.new_page()
+    page.goto(f"{base}/sessions/{session_id}?lang=ar")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("نظرة إلى الشرطة")
+    expect(page.get_by_role("heading", name=good_to_know)).to_be_visible()
+    expect(page.get_by_text("بطاقة الهوية")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.locator("#name").fill("ليلى حسن")
+    page.locator("#email").fill("layla@example.org")
+    page.locator("#consent").check()
+    page.get_by_role("button", name=register).click()
+    expect(page.get_by_role("status")).to_contain_text(sent)
+    assert page.url.endswith(f"/sessions/{session_id}/registered")
+    context.close()
+
+    with app.app_context():
+        deliver_due(now=utcnow())
+    (mail,) = smtp_server.sink.to("layla@example.org")
+    text = mail.get_body(("plain",)).get_content()
+    assert good_to_know in text and "بطاقة الهوية" in text
+    link = re.search(r"http://\S+/registrations/\S+", text).group(0)
+    assert "lang=" not in link
+
+    # Another browser, German by its settings: the page follows the registration.
+    other = browser.new_context(viewport={"width": 375, "height": 740}, locale="de-DE")
+    page = other.new_page()
+    page.goto(link)
+    expect(page.locator("html")).to_have_attribute("lang", "ar")
+    expect(page.get_by_role("status")).to_contain_text(signed_up)
+    page.get_by_role("button", name=cancel).click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    page.get_by_role("button", name=yes).click()
+    expect(page.get_by_text(cancelled)).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    other.close()

@@ -361,3 +361,20 @@ def test_https_responses_carry_hsts(client, session_id):
     secure = client.get("/", base_url="https://eventsapp.test")
     assert secure.headers["Strict-Transport-Security"].startswith("max-age=31536000")
     assert "Strict-Transport-Security" in client.get("/nowhere", base_url="https://x").headers
+
+
+def test_a_manage_link_opens_in_the_registrations_language_unless_the_visitor_chose(app):
+    with app.app_context():
+        session = make_session()
+        registration = rules.register_for_session(
+            session, applicant("t", language="tr"), now=utcnow()
+        )
+        db.session.commit()
+        url = f"/registrations/{manage_token(registration)}"
+    browser_in_german = {"Accept-Language": "de-DE,de;q=0.9"}
+    page = app.test_client().get(url, headers=browser_in_german).get_data(as_text=True)
+    assert '<html lang="tr"' in page
+    chose = app.test_client()
+    chose.set_cookie("lang", "en")
+    assert '<html lang="en"' in chose.get(url).get_data(as_text=True)
+    assert '<html lang="fr"' in chose.get(url + "?lang=fr").get_data(as_text=True)

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from eventsapp.database import db, utcnow
 from eventsapp.forms import ActionForm
+from eventsapp.i18n import prefer_language
 from eventsapp.models import AccessPurpose, Registration
 from eventsapp.public import bp
 from eventsapp.ratelimits import client_limit
@@ -22,9 +23,12 @@ from eventsapp.services import registrations as rules
 
 
 def _registration_or_404(token: str) -> Registration:
+    """The registration behind the link; its pages speak the registration's language
+    unless the visitor chose another."""
     registration = rules.find_registration_by_token(token)
     if registration is None:
         abort(404)
+    prefer_language(registration.language)
     return registration
 
 
