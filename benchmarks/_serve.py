@@ -22,6 +22,15 @@ ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 _SERVERS: dict[str, int] = {}  # base URL -> gunicorn master pid, while it serves
 
+# What every benchmark's app is served with, besides its database: rate limits off (one
+# client sends thousands of requests), no DNS check of the made-up addresses, plain HTTP.
+APP_ENV = {
+    "SECRET_KEY": "benchmark",
+    "RATELIMIT_ENABLED": "false",
+    "EMAIL_CHECK_DELIVERABILITY": "false",
+    "SESSION_COOKIE_SECURE": "false",
+}
+
 
 def free_port() -> int:
     with socket.socket() as sock:

@@ -23,7 +23,7 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchmarks._serve import gunicorn, on_each_engine
+from benchmarks._serve import APP_ENV, gunicorn, on_each_engine
 from eventsapp import create_app
 from eventsapp.database import db
 
@@ -97,10 +97,7 @@ def measure(label: str, database: str, tmp: Path) -> dict[str, list[float]]:
     session_id = seed(database, tmp)
     env = {
         "DATABASE_URL": database,
-        "SECRET_KEY": "benchmark",
-        "RATELIMIT_ENABLED": "false",
-        "EMAIL_CHECK_DELIVERABILITY": "false",  # made-up addresses, and no DNS round trip
-        "SESSION_COOKIE_SECURE": "false",
+        **APP_ENV,
     }
     runs: dict[str, list[float]] = {
         "register, new address": [],

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from icalendar import Calendar, Event
 
-from benchmarks._serve import gunicorn, median_wrk, wrk
+from benchmarks._serve import APP_ENV, gunicorn, median_wrk, wrk
 from eventsapp import create_app
 from eventsapp.database import db
 from eventsapp.models import Format, Organisation, OrganisationKind, Session, SessionStatus
@@ -123,7 +123,7 @@ def main() -> None:
         overrides = {
             "SQLALCHEMY_DATABASE_URI": database,
             "EVENTSAPP_BASE_URL": BASE_URL,
-            "SECRET_KEY": "benchmark",
+            **APP_ENV,
             "INSTANCE_PATH": Path(tmp) / "instance",
         }
         app = create_app("Config", **overrides)
@@ -146,8 +146,6 @@ def main() -> None:
             "DATABASE_URL": database,
             "SECRET_KEY": "benchmark",
             "EVENTSAPP_BASE_URL": BASE_URL,
-            "RATELIMIT_ENABLED": "false",
-            "EMAIL_CHECK_DELIVERABILITY": "false",  # made-up addresses, and no DNS round trip
         }
         with gunicorn("benchmarks.hello_app:app", env) as hello_base:
             wrk(hello_base + "/", seconds=2)  # warm up

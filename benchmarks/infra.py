@@ -48,7 +48,7 @@ import icalendar
 from sqlalchemy import select, update
 
 from benchmarks import _infra_alt as alt
-from benchmarks._serve import WrkResult, free_port, gunicorn, wrk
+from benchmarks._serve import APP_ENV, WrkResult, free_port, gunicorn, wrk
 from benchmarks.mail import seed as mail_seed
 from benchmarks.mail import start_sink
 from eventsapp import create_app
@@ -263,11 +263,8 @@ def served_rows(
 def measure_web(tmp: Path, demo: str, page_session: int) -> None:
     env = {
         "DATABASE_URL": demo,
-        "SECRET_KEY": "benchmark",
+        **APP_ENV,
         "EVENTSAPP_BASE_URL": BASE_URL,
-        "RATELIMIT_ENABLED": "false",
-        "EMAIL_CHECK_DELIVERABILITY": "false",  # made-up addresses, and no DNS round trip
-        "SESSION_COOKIE_SECURE": "false",
     }
     app = "benchmarks._infra_app:app"
     print("served: gunicorn 2 sync workers, SQLite, wrk -t2 -c16", flush=True)

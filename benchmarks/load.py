@@ -30,7 +30,7 @@ import urllib.request
 from pathlib import Path
 
 from benchmarks import rush
-from benchmarks._serve import ROOT, gunicorn, median_wrk, on_each_engine, wrk
+from benchmarks._serve import APP_ENV, ROOT, gunicorn, median_wrk, on_each_engine, wrk
 
 RUNS = 5  # registration runs per row, taking turns
 
@@ -74,10 +74,7 @@ def measure(label: str, database: str, tmp: Path) -> list[tuple[str, object]]:
     session_id = seed(database, tmp)
     env = {
         "DATABASE_URL": database,
-        "SECRET_KEY": "benchmark",
-        "RATELIMIT_ENABLED": "false",
-        "EMAIL_CHECK_DELIVERABILITY": "false",  # made-up addresses, and no DNS round trip
-        "SESSION_COOKIE_SECURE": "false",
+        **APP_ENV,
         "FEED_RECHECK_SECONDS": "2",
     }
     rows = []

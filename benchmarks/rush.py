@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from benchmarks._serve import gunicorn, median_wrk, on_each_engine, wrk
+from benchmarks._serve import APP_ENV, gunicorn, median_wrk, on_each_engine, wrk
 from eventsapp import create_app
 from eventsapp.database import db
 from eventsapp.models import Format, Organisation, OrganisationKind, Session, SessionStatus
@@ -186,10 +186,7 @@ def measure(label: str, database: str, tmp: Path) -> list[str]:
     session_id = seed(database, tmp)
     env = {
         "DATABASE_URL": database,
-        "SECRET_KEY": "benchmark",
-        "RATELIMIT_ENABLED": "false",
-        "EMAIL_CHECK_DELIVERABILITY": "false",  # made-up addresses, and no DNS round trip
-        "SESSION_COOKIE_SECURE": "false",
+        **APP_ENV,
     }
     with gunicorn("benchmarks.hello_app:app", env) as base:
         wrk(base + "/", seconds=2)

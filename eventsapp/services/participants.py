@@ -41,7 +41,9 @@ def list_registrations(
     if status:
         stmt = stmt.where(Registration.status == status)
     rows = list(db.session.execute(stmt).scalars())
-    line = {r.id: i for i, r in enumerate(waitlist(session))}
+    # The waitlist's order is needed only where waiting people are listed (not at the door).
+    waiting = any(r.status == RegistrationStatus.WAITLISTED for r in rows)
+    line = {r.id: i for i, r in enumerate(waitlist(session))} if waiting else {}
     return sorted(
         rows,
         key=lambda r: (STATUS_ORDER[r.status], line.get(r.id, 0), r.created_at, r.id),
