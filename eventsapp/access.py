@@ -21,7 +21,7 @@ from eventsapp.models import Format, Registration, Role, Session, User
 
 def configure_login(login_manager: LoginManager) -> None:
     login_manager.login_view = "auth.login"
-    login_manager.login_message = _l("Bitte melden Sie sich an, um diese Seite zu sehen.")
+    login_manager.login_message = _l("Bitte loggen Sie sich ein, um diese Seite zu sehen.")
     login_manager.login_message_category = "info"
     # Off: "basic" only marks a session "not fresh" when the address or browser changes,
     # which nothing here reads, and it did so for visitors who are not signed in too, with

@@ -182,3 +182,20 @@ def accepts_mail(address: str) -> bool:
     if not getattr(result, "mx", None):  # email-validator's "unknown deliverability"
         log.debug("domain not checked: DNS gave no answer in time")
     return True
+
+
+def _mask_part(text: str) -> str:
+    """At most two characters and never more than half of `text`, then ***."""
+    return text[: min(2, len(text) // 2)] + "***"
+
+
+def mask_address(address: str) -> str:
+    """'ay***@ex***.org' for 'ayse@example.org': the start of the mailbox and of the domain
+    and the top-level domain; how long either is stays hidden. '' stays ''."""
+    if not address:
+        return ""
+    local, at, domain = address.rpartition("@")
+    if not at:
+        return _mask_part(address)
+    name, dot, top = domain.rpartition(".")
+    return f"{_mask_part(local)}@{_mask_part(name) + '.' + top if dot else _mask_part(domain)}"

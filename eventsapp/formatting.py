@@ -9,6 +9,7 @@ from babel.dates import format_date, format_time
 from flask import Flask
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from eventsapp.calendar.practical import contact_line, practical_for, practical_text, venue_facts
 from eventsapp.i18n import LANGUAGE_NAMES, text_direction
@@ -68,6 +69,23 @@ def format_text(format: Format, field: str) -> str:
     return format.text(field, locale.language if locale else None)
 
 
+def format_text_lang(format: Format, field: str) -> Markup:
+    """` lang="de" dir="ltr"` for the element showing `ftext(format, field)` when that is
+    the German text on a page in another language, so screen readers pronounce it as German
+    and punctuation stays in place inside right-to-left pages; else nothing."""
+    locale = get_locale()
+    if format.falls_back_to_german(field, locale.language if locale else None):
+        return Markup(' lang="de" dir="ltr"')
+    return Markup("")
+
+
+def german_text() -> Markup:
+    """The same marking for a text only ever written in German (a date's own note, the
+    reason it was called off), on pages in another language."""
+    locale = get_locale()
+    return Markup(' lang="de" dir="ltr"') if locale and locale.language != "de" else Markup("")
+
+
 def iso(value: datetime) -> str:
     return value.isoformat()
 
@@ -80,6 +98,8 @@ def register(app: Flask) -> None:
         status_label=status_label,
         registration_label=registration_label,
         ftext=format_text,
+        ftext_lang=format_text_lang,
+        german_text=german_text,
         external_url=external_url,
         calendar_app_links=calendar_app_links,
         practical=practical_for,

@@ -32,7 +32,12 @@ def rate_limit_key(address: str) -> str:
 
 
 def _submitted_email() -> str:
-    return rate_limit_key(request.form.get("email") or "")
+    """The address a form sent: its field `email`, or `<prefix>-email` in a form with a
+    prefix (a page with two forms)."""
+    address = request.form.get("email") or next(
+        (value for name, value in request.form.items() if name.endswith("-email")), ""
+    )
+    return rate_limit_key(address)
 
 
 def form_limits(name: str) -> Callable:

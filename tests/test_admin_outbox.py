@@ -108,7 +108,7 @@ def _state(app, n: int):
 
 def _subjects(html: str) -> list[str]:
     """The rows of the list, by their subjects, top to bottom."""
-    return re.findall(r"<td>(Betreff \d+)</td>", html)
+    return re.findall(r"<td[^>]*>(Betreff \d+)</td>", html)
 
 
 @pytest.fixture

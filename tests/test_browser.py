@@ -22,6 +22,8 @@ from tests.factories import (
 
 
 def test_register_get_mail_and_cancel_in_chromium(live_app, smtp_server, browser):
+    """A German attendee's journey on a phone (375 px): a full session, errors next to the
+    fields, the waitlist, the mail with the place in line, promotion, cancelling."""
     app, base = live_app
     with app.app_context():
         session = make_session(make_format(title="Blick in die Polizei"), capacity=1)
@@ -29,7 +31,7 @@ def test_register_get_mail_and_cancel_in_chromium(live_app, smtp_server, browser
         db.session.commit()
         session_id, holder_id = session.id, holder.id
 
-    page = browser.new_page(locale="de-DE")
+    page = browser.new_page(viewport={"width": 375, "height": 740}, locale="de-DE")
     page.goto(f"{base}/")
     page.get_by_role(
         "link",
@@ -75,10 +77,11 @@ def test_register_get_mail_and_cancel_in_chromium(live_app, smtp_server, browser
     page.get_by_role("button", name="Anmeldung stornieren").click()
     page.get_by_role("button", name="Ja, stornieren").click()
     expect(page.get_by_text("Diese Anmeldung ist storniert.")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
     with app.app_context():
         deliver_due(now=utcnow())
         assert rules.seat_counts(db.session.get(Session, session_id), now=utcnow()).taken == 0
-    assert smtp_server.sink.to("olena@example.org")[-1]["Subject"].startswith("Abmeldung")
+    assert smtp_server.sink.to("olena@example.org")[-1]["Subject"].startswith("Stornierung")
     page.close()
 
 
@@ -94,7 +97,7 @@ def test_organiser_plans_and_publishes_three_dates_that_citizens_then_see(live_a
     page.goto(f"{base}/auth/login")
     page.get_by_label("E-Mail-Adresse").fill("kim@polizei.example")
     page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
+    page.get_by_role("button", name="Einloggen").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Übersicht")
 
     page.get_by_role("link", name="Neues Format").first.click()

@@ -153,7 +153,7 @@ def test_attendee_cancel_asks_first_then_cancels_and_promotes(app, world):
 
     done = client.post(f"{manage}/cancel", data={"csrf_token": token, "confirmed": "1"})
     assert done.status_code == 303 and done.headers["Location"] == manage
-    assert "Sie sind abgemeldet." in _text(client.get(manage))
+    assert "Ihre Anmeldung ist storniert." in _text(client.get(manage))
     assert _status(app, world["holder"]) == "cancelled"
     assert _status(app, world["first"]) == "confirmed"
     assert _status(app, world["second"]) == "waitlisted"
@@ -223,7 +223,8 @@ def test_organiser_cancel_of_a_registration_asks_first(app, world):
     assert _snapshot(app) == before
 
     done = client.post(url, data={"csrf_token": token, "confirmed": "1"})
-    assert done.status_code == 303 and done.headers["Location"] == session_url
+    assert done.status_code == 303
+    assert done.headers["Location"] == f"{session_url}#registrations-done"
     assert "Anmeldung storniert." in _text(client.get(session_url))
     assert _status(app, world["holder"]) == "cancelled"
     assert _status(app, world["first"]) == "confirmed"
@@ -247,7 +248,7 @@ def test_organiser_cancel_of_a_waitlisted_person_and_from_the_checkin_page(app, 
     assert '<input type="hidden" name="back" value="checkin">' in page
     assert _snapshot(app) == before
     done = client.post(url, data={"csrf_token": token, "back": "checkin", "confirmed": "1"})
-    assert done.status_code == 303 and done.headers["Location"] == checkin
+    assert done.status_code == 303 and done.headers["Location"] == f"{checkin}-done"
     assert _status(app, world["first"]) == "cancelled"
     assert _status(app, world["holder"]) == "confirmed"
 
@@ -369,7 +370,7 @@ def test_blocking_an_account_asks_first_unblocking_does_not(app, world):
 
     page = _text(admin.post(url, data={"csrf_token": token}))
     assert '<h1 id="confirm-question">Das Konto von Petra Peters sperren?</h1>' in page
-    assert "sofort abgemeldet" in page and "Die Person bekommt darüber keine E-Mail." in page
+    assert "sofort ausgeloggt" in page and "Die Person bekommt darüber keine E-Mail." in page
     assert "jederzeit wieder freischalten" in page
     assert '<a href="/admin/users">Nein, zurück</a>' in page
     assert _snapshot(app) == before
@@ -485,7 +486,7 @@ def _browser_login(page, base: str, email: str) -> None:
     page.goto(f"{base}/auth/login")
     page.get_by_label("E-Mail-Adresse").fill(email)
     page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
+    page.get_by_role("button", name="Einloggen").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Übersicht")
 
 
@@ -531,10 +532,14 @@ def test_organiser_cancels_a_registration_on_a_phone(live_app, browser):
     page.locator(f"#r{world['holder']}").get_by_role("button", name="Stornieren").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(question)
     page.get_by_role("button", name="Ja, stornieren").click()
-    expect(page).to_have_url(session_url)
-    expect(page.get_by_role("status")).to_contain_text("Anmeldung storniert.")
+    # The answer stands above the list of registrations, scrolled to and read out first.
+    expect(page).to_have_url(f"{session_url}#registrations-done")
+    done = page.locator("#registrations-done")
+    expect(done).to_have_attribute("role", "status")
+    expect(done).to_contain_text("Anmeldung storniert.")
+    expect(done).to_be_focused()
+    expect(done).to_be_in_viewport()
     expect(page.locator(f"#r{world['first']}")).to_contain_text("bestätigt")
-    assert page.evaluate("document.activeElement === document.body")
     assert _status(app, world["holder"]) == "cancelled"
     assert f"registration:{world['first']}:promoted" in _mail_keys(app)
     context.close()

@@ -37,7 +37,7 @@ def test_cancel_and_promotion_mails_arrive_once_even_if_sent_twice(mail_app, smt
 
     to_holder = smtp_server.sink.to("personholder@example.org")
     to_waiting = smtp_server.sink.to("personwaiting@example.org")
-    assert [m["Subject"] for m in to_holder] == ["Abmeldung bestätigt: " + title]
+    assert [m["Subject"] for m in to_holder] == ["Stornierung bestätigt: " + title]
     assert [m["Subject"] for m in to_waiting] == [
         "Warteliste: " + title,
         "Ein Platz ist frei geworden: " + title,

@@ -453,12 +453,12 @@ def test_a_person_resets_the_password_on_a_phone(live_app, smtp_server, browser)
     page.get_by_role("button", name="Passwort speichern").click()
     expect(page).to_have_url(f"{base}/auth/login")
     expect(page.get_by_role("status")).to_contain_text(
-        "Ihr Passwort ist gespeichert. Bitte melden Sie sich an."
+        "Ihr Passwort ist gespeichert. Bitte loggen Sie sich ein."
     )
 
     page.get_by_label("E-Mail-Adresse").fill(ACTIVE)
     page.get_by_label("Passwort", exact=True).fill(NEW_PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
+    page.get_by_role("button", name="Einloggen").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Übersicht")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
 

@@ -11,10 +11,10 @@ from icalendar import Calendar
 
 from eventsapp.database import db, utcnow
 from eventsapp.mail.notifications import render
-from eventsapp.models import Format, Session
+from eventsapp.models import Format, OrganisationKind, Session
 from eventsapp.services import registrations as rules
 from tests.conftest import csrf_token
-from tests.factories import applicant, make_session
+from tests.factories import applicant, make_format, make_organisation, make_session
 
 FORMAT_PRACTICAL = {
     "what_happens": "Rundgang durch die Leitstelle,\ndanach Gespräch.",
@@ -200,3 +200,34 @@ def test_a_format_without_practical_information_shows_no_empty_section(app, clie
         db.session.commit()
     page = client.get(f"/sessions/{session_id}").get_data(as_text=True)
     assert "Gut zu wissen" not in page
+
+
+def test_texts_shown_in_german_on_a_page_in_another_language_are_marked_german(app, client):
+    """Screen readers pronounce a German fallback as German, and inside a right-to-left page
+    its punctuation stays where it belongs; translated texts are not marked."""
+    with app.app_context():
+        host = make_organisation(OrganisationKind.HOST)
+        format = make_format(
+            host,
+            slug="blick",
+            title="Blick in die Polizei",
+            summary="Bürgerinnen und Bürger besuchen das Präsidium.",
+            description="Ein Rundgang.",
+            what_to_bring="Personalausweis",
+            meeting_point="Haupteingang",
+            translations={"ar": {"title": "نظرة إلى الشرطة", "what_to_bring": "بطاقة الهوية"}},
+        )
+        session = make_session(format, note="Bitte pünktlich sein.")
+        db.session.commit()
+        session_id = session.id
+    german = ' lang="de" dir="ltr"'
+    arabic = client.get(f"/sessions/{session_id}?lang=ar").get_data(as_text=True)
+    assert "<span>نظرة إلى الشرطة</span>" in arabic  # translated: the page's language
+    assert f"<dd{german}>Haupteingang</dd>" in arabic  # not translated: German
+    assert '<dd class="text">بطاقة الهوية</dd>' in arabic
+    assert f"<p{german}>Bitte pünktlich sein.</p>" in arabic  # the date's own note
+    page = client.get("/formats/blick?lang=ar").get_data(as_text=True)
+    assert f'<p class="lead"{german}>Bürgerinnen und Bürger' in page
+    assert f"<p{german}>Ein Rundgang.</p>" in page
+    in_german = client.get(f"/sessions/{session_id}?lang=de").get_data(as_text=True)
+    assert in_german.count('lang="de" dir="ltr"') == 1  # the page itself only

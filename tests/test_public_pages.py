@@ -113,7 +113,7 @@ def test_register_view_and_cancel_with_the_personal_link(app, client, session_id
     assert response.status_code == 303
     page = client.get(manage_url).get_data(as_text=True)
     assert "Diese Anmeldung ist storniert." in page
-    assert "Sie sind abgemeldet" in page
+    assert "Ihre Anmeldung ist storniert. Eine Bestätigung ist unterwegs." in page
 
 
 def test_a_visitors_registration_leaves_their_session_cookie_alone(client, session_id):

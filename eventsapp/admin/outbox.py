@@ -20,6 +20,7 @@ from werkzeug.datastructures import MultiDict
 from eventsapp.admin import bp
 from eventsapp.admin.forms import OUTBOX_STATES, OutboxFilterForm
 from eventsapp.database import db, utcnow
+from eventsapp.emails import mask_address
 from eventsapp.forms import ActionForm
 from eventsapp.logs import EMAIL
 from eventsapp.mail import delivery
@@ -31,23 +32,6 @@ PER_PAGE = 50
 SHORT_ERROR = 160  # characters of the last error shown in the list
 _LARGEST_ID = 2**31 - 1  # an id beyond the column's range is no mail (and no query)
 _OTHER_AT = re.compile("\uff20|%40")  # "@" as EMAIL also finds it (full-width, from a URL)
-
-
-def _mask_part(text: str) -> str:
-    """At most two characters and never more than half of `text`, then ***."""
-    return text[: min(2, len(text) // 2)] + "***"
-
-
-def mask_address(address: str) -> str:
-    """'ay***@ex***.org' for 'ayse@example.org': the start of the mailbox and of the domain
-    and the top-level domain; how long either is stays hidden. '' stays ''."""
-    if not address:
-        return ""
-    local, at, domain = address.rpartition("@")
-    if not at:
-        return _mask_part(address)
-    name, dot, top = domain.rpartition(".")
-    return f"{_mask_part(local)}@{_mask_part(name) + '.' + top if dot else _mask_part(domain)}"
 
 
 def mask_addresses_in(text: str) -> str:

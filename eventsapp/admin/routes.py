@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from eventsapp.access import admin_required
+from eventsapp.acknowledgements import acknowledge, back_to
 from eventsapp.admin import bp
 from eventsapp.admin.forms import InviteForm, OrganisationForm
 from eventsapp.database import db, utcnow
@@ -116,8 +117,8 @@ def users():
             form[field].errors.append(str(error.message))
         else:
             db.session.commit()
-            flash(_("Einladung an %(email)s ist unterwegs.", email=user.email), "success")
-            return redirect(url_for("admin.users"), 303)
+            acknowledge(_("Einladung an %(email)s ist unterwegs.", email=user.email), "invite")
+            return back_to(url_for("admin.users"), "invite")
     rows = db.session.execute(select(User).order_by(User.name)).scalars().all()
     return render_template("admin/users.html", users=rows, form=form, action_form=ActionForm()), (
         422 if form.errors else 200

@@ -8,6 +8,7 @@ from flask import abort, flash, redirect, render_template, request, session, url
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from eventsapp.acknowledgements import acknowledge, back_to
 from eventsapp.auth import bp
 from eventsapp.auth.forms import (
     ChangePasswordForm,
@@ -20,6 +21,7 @@ from eventsapp.database import db, utcnow
 from eventsapp.forms import ActionForm
 from eventsapp.ratelimits import form_limits
 from eventsapp.services import accounts, feeds, password_reset, subscriptions
+from eventsapp.services import partner_registrations as partners
 from eventsapp.services import registrations as rules
 from eventsapp.services import sessions as listing
 from eventsapp.tokens import manage_token
@@ -67,7 +69,7 @@ def logout():
     db.session.commit()
     logout_user()
     session.clear()
-    flash(_("Sie sind abgemeldet."), "success")
+    flash(_("Sie sind ausgeloggt."), "success")
     return redirect(url_for("public.home"), 303)
 
 
@@ -107,7 +109,7 @@ def set_password(token: str):
             db.session.rollback()  # the same link was used a moment ago
             return _link_void()
         db.session.commit()
-        flash(_("Ihr Passwort ist gespeichert. Bitte melden Sie sich an."), "success")
+        flash(_("Ihr Passwort ist gespeichert. Bitte loggen Sie sich ein."), "success")
         return redirect(url_for("auth.login"), 303)
     return render_template(
         "auth/set_password.html", form=form, user=user, renewing=bool(user.password_hash)
@@ -130,14 +132,21 @@ def account():
             db.session.commit()
             logout_user()
             session.clear()
-            flash(_("Ihr Passwort ist geändert. Bitte melden Sie sich neu an."), "success")
+            flash(_("Ihr Passwort ist geändert. Bitte loggen Sie sich neu ein."), "success")
             return redirect(url_for("auth.login"), 303)
     feed_url = feeds.personal_feed_url(current_user.email)
     follow = _follow_form()
     now = utcnow()
     mine = rules.registrations_of(current_user.email)
+    organisation_rows = (
+        partners.organisation_registrations(current_user.organisation_id, now=now)
+        if current_user.is_partner and current_user.organisation_id
+        else None
+    )
     return render_template(
         "auth/account.html",
+        organisation_rows=organisation_rows,
+        cancel_form=ActionForm(),
         upcoming=[r for r in mine if r.session.ends_at > now][::-1],  # the next one first
         past=[r for r in mine if r.session.ends_at <= now],
         manage_token=manage_token,
@@ -154,10 +163,14 @@ def account_feed():
     """Set up the account's calendar feed, or give it a new address (old links stop)."""
     if not ActionForm().validate_on_submit():
         abort(400)
-    if not feeds.set_up_or_renew(current_user.email, now=utcnow()):
-        flash(_("Ihr Kalender hat eine neue Adresse; die alte funktioniert nicht mehr."), "success")
+    if feeds.set_up_or_renew(current_user.email, now=utcnow()):
+        acknowledge(_("Ihr persönlicher Kalender ist eingerichtet."), "calendar")
+    else:
+        acknowledge(
+            _("Ihr Kalender hat eine neue Adresse; die alte funktioniert nicht mehr."), "calendar"
+        )
     db.session.commit()
-    return redirect(url_for("auth.account") + "#calendar", 303)
+    return back_to(url_for("auth.account"), "calendar")
 
 
 def _follow_form() -> FollowForm:
@@ -182,5 +195,58 @@ def account_follow():
         now=utcnow(),
     )
     db.session.commit()
-    flash(_("Gespeichert."), "success")
-    return redirect(url_for("auth.account") + "#follow", 303)
+    acknowledge(_("Gespeichert."), "follow")
+    return back_to(url_for("auth.account"), "follow")
+
+
+def _organisation_registration_or_404(registration_id: int):
+    registration = partners.registration_of_organisation(registration_id, current_user)
+    if registration is None:
+        abort(404)
+    return registration
+
+
+@bp.route(
+    "/account/organisation/registrations/<int:registration_id>/cancel", methods=["GET", "POST"]
+)
+@login_required
+def organisation_registration_cancel(registration_id: int):
+    """A partner member cancels a registration of their organisation: GET asks first (what
+    will happen), POST cancels; the person is mailed as if they had cancelled."""
+    registration = _organisation_registration_or_404(registration_id)
+    form = ActionForm()
+    now = utcnow()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            rules.cancel_registration(registration, now=now)
+        except rules.RegistrationError:
+            db.session.rollback()
+            acknowledge(
+                _("Diese Anmeldung kann nicht mehr storniert werden."), "organisation", "error"
+            )
+        else:
+            db.session.commit()
+            acknowledge(
+                _(
+                    "Die Anmeldung von %(name)s ist storniert. Die Person bekommt eine "
+                    "Bestätigung per E-Mail.",
+                    name=registration.name,
+                ),
+                "organisation",
+            )
+        return back_to(url_for("auth.account"), "organisation")
+    if not registration.is_active or now >= registration.session.starts_at:
+        acknowledge(_("Diese Anmeldung kann nicht mehr storniert werden."), "organisation", "error")
+        return back_to(url_for("auth.account"), "organisation")
+    return render_template(
+        "auth/confirm_organisation_cancel.html",
+        registration=registration,
+        session=registration.session,
+        position=rules.waitlist_position(registration),
+        form=form,
+        action=url_for("auth.organisation_registration_cancel", registration_id=registration.id),
+        yes_label=_("Ja, stornieren"),
+        back_url=url_for("auth.account", _anchor="organisation"),
+    )

@@ -13,6 +13,7 @@ class AccessPurpose(enum.StrEnum):
     DATA = "data"  # see, download or erase what is held about an address
     CALENDAR = "calendar"  # set up or renew the address's personal calendar feed
     PASSWORD = "password"  # noqa: S105 - set the password of an invited account
+    ADDRESS = "address"  # move a registration to the address the link was mailed to
 
 
 class AccessLink(db.Model):
@@ -36,6 +37,10 @@ class AccessLink(db.Model):
     )
     email: Mapped[str] = mapped_column(String(254), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # For ADDRESS: the registration that moves to `email` once the link is confirmed.
+    registration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("registrations.id", ondelete="CASCADE")
+    )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventsapp.database import UTCDateTime, db, utcnow
 from eventsapp.models.organisation import Organisation
+
+if TYPE_CHECKING:
+    from eventsapp.models.session import Session
 
 
 class Contingent(db.Model):
@@ -22,9 +26,12 @@ class Contingent(db.Model):
     release_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # When housekeeping handed the unused seats of a released contingent to the waitlist.
     released_handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the partner was told that the unused seats are about to be released.
+    release_notice_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     organisation: Mapped[Organisation] = relationship()
+    session: Mapped[Session] = relationship(back_populates="contingents")
 
     def is_released(self, now: datetime) -> bool:
         return self.released(self.release_at, now)

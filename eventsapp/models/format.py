@@ -81,6 +81,13 @@ class Format(db.Model):
         translated = (self.translations or {}).get(language or "", {}).get(field)
         return translated or getattr(self, field)
 
+    def falls_back_to_german(self, field: str, language: str | None) -> bool:
+        """True when `text(field, language)` gives the German text on a page in another
+        language (no translation entered): pages mark it as German."""
+        if language in (None, "de") or not getattr(self, field):
+            return False
+        return not (self.translations or {}).get(language, {}).get(field)
+
     @property
     def reminder_minutes(self) -> list[int]:
         return sorted(

@@ -71,7 +71,7 @@ def practical_info(session: Session, language: str | None) -> Practical:
     values = {name: format.text(name, language) or "" for name in TRANSLATED}
     for name in ("contact_name", "contact_phone", "contact_email"):
         values[name] = getattr(format, name) or ""
-    german_only = set()
+    german_only = {name for name in TRANSLATED if format.falls_back_to_german(name, language)}
     for name, text in (session.practical or {}).items():
         if name in OVERRIDABLE and text:
             values[name] = text

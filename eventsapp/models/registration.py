@@ -96,6 +96,9 @@ class Registration(db.Model):
     # Higher goes first on the waitlist; organisers may move a person up.
     waitlist_priority: Mapped[int] = mapped_column(default=0)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The partner organisation the registration belongs to: made by one of its coordinators
+    # for a colleague, or by a member for themselves. Its members see and manage it.
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     # The partner seat contingent this seat was taken from, if any.
     contingent_id: Mapped[int | None] = mapped_column(
         ForeignKey("contingents.id", ondelete="SET NULL")

@@ -75,7 +75,10 @@ class Session(db.Model):
     host_organisation: Mapped[Organisation] = relationship()
     publication: Mapped[Publication | None] = relationship()
     contingents: Mapped[list[Contingent]] = relationship(
-        order_by="Contingent.id", cascade="all, delete-orphan", passive_deletes=True
+        order_by="Contingent.id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        back_populates="session",
     )
 
     @property

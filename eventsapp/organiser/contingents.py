@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, url_for
 from flask_babel import gettext as _
 
 from eventsapp.access import managed_session_or_404
+from eventsapp.acknowledgements import acknowledge, back_to
 from eventsapp.database import db, utcnow
 from eventsapp.forms import ActionForm
 from eventsapp.models import Contingent
@@ -44,8 +45,8 @@ def contingent_set(session_id: int):
         add_error(form, error, default_field="release_date")
         return render_session(session, contingent_form=form, status=422)
     db.session.commit()
-    flash(_("Kontingent gespeichert."), "success")
-    return redirect(url_for("organiser.session_detail", session_id=session.id), 303)
+    acknowledge(_("Kontingent gespeichert."), "contingents")
+    return back_to(url_for("organiser.session_detail", session_id=session.id), "contingents")
 
 
 @bp.post("/contingents/<int:contingent_id>/delete")
@@ -58,5 +59,5 @@ def contingent_delete(contingent_id: int):
         abort(400)
     seat_quotas.remove_contingent(contingent, now=utcnow())
     db.session.commit()
-    flash(_("Kontingent entfernt; die Plätze sind für alle frei."), "success")
-    return redirect(url_for("organiser.session_detail", session_id=session.id), 303)
+    acknowledge(_("Kontingent entfernt; die Plätze sind für alle frei."), "contingents")
+    return back_to(url_for("organiser.session_detail", session_id=session.id), "contingents")

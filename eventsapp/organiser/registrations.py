@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 
 from eventsapp.access import managed_registration_or_404, managed_session_or_404
+from eventsapp.acknowledgements import acknowledge, back_to
 from eventsapp.database import db, utcnow
 from eventsapp.formatting import status_label
 from eventsapp.forms import ActionForm
@@ -42,36 +43,35 @@ def registration_add(session_id: int):
         form.email.errors = [_("Für diesen Termin sind keine Anmeldungen mehr möglich.")]
         return render_session(session, manual_form=form, status=409)
     db.session.commit()
-    flash(
+    acknowledge(
         _(
             "%(name)s ist eingetragen (%(status)s).",
             name=registration.name,
             status=status_label(registration.status),
         ),
-        "success",
+        "add",
     )
-    return redirect(url_for("organiser.session_detail", session_id=session.id), 303)
+    return back_to(url_for("organiser.session_detail", session_id=session.id), "add")
 
 
 def _registration_action(registration_id: int, action, done_message: str):
     registration = managed_registration_or_404(registration_id)
     if not ActionForm().validate_on_submit():
         abort(400)
+    # The answer stands where the button was: at the person's row on the check-in list,
+    # above the list of registrations on the session's page.
+    checkin = request.form.get("back") == "checkin"
+    near = f"r{registration.id}" if checkin else "registrations"
     try:
         action(registration)
     except rules.RegistrationError:
         db.session.rollback()
-        flash(_("Das ist für diese Anmeldung nicht (mehr) möglich."), "error")
+        acknowledge(_("Das ist für diese Anmeldung nicht (mehr) möglich."), near, "error")
     else:
         db.session.commit()
-        flash(done_message, "success")
-    target = request.form.get("back") == "checkin"
-    endpoint = "organiser.checkin" if target else "organiser.session_detail"
-    return redirect(
-        url_for(endpoint, session_id=registration.session_id)
-        + (f"#r{registration.id}" if target else ""),
-        303,
-    )
+        acknowledge(done_message, near)
+    endpoint = "organiser.checkin" if checkin else "organiser.session_detail"
+    return back_to(url_for(endpoint, session_id=registration.session_id), near)
 
 
 @bp.post("/registrations/<int:registration_id>/approve")
@@ -111,8 +111,11 @@ def _confirm_cancel(registration_id: int):
         abort(400)
     session = registration.session
     if registration.status not in ACTIVE or utcnow() >= session.starts_at:
-        flash(_("Das ist für diese Anmeldung nicht (mehr) möglich."), "error")
-        return redirect(_back_url(registration), 303)
+        checkin = request.form.get("back") == "checkin"
+        near = f"r{registration.id}" if checkin else "registrations"
+        acknowledge(_("Das ist für diese Anmeldung nicht (mehr) möglich."), near, "error")
+        endpoint = "organiser.checkin" if checkin else "organiser.session_detail"
+        return back_to(url_for(endpoint, session_id=registration.session_id), near)
     return render_template(
         "organiser/confirm_registration_cancel.html",
         registration=registration,

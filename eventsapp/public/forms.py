@@ -53,7 +53,7 @@ class RegistrationForm(HoneypotMixin, MailLanguageMixin, FlaskForm):
         required_message=_l("Bitte geben Sie Ihre E-Mail-Adresse an."),
         typo_hint=True,
         check_domain=True,
-        description=_l("Dorthin schicken wir die Bestätigung und Ihren Link zum Abmelden."),
+        description=_l("Dorthin schicken wir die Bestätigung und Ihren Link zum Stornieren."),
         render_kw={"autocomplete": "email", "maxlength": 254},
     )
     organisation = StringField(
@@ -82,6 +82,35 @@ class RegistrationForm(HoneypotMixin, MailLanguageMixin, FlaskForm):
         )
 
 
+class ColleagueForm(MailLanguageMixin, FlaskForm):
+    """A partner member registers a colleague into the organisation's contingent."""
+
+    name = StringField(
+        _l("Name"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Bitte geben Sie den Namen an.")),
+            Length(max=120, message=_l("Der Name darf höchstens %(max)d Zeichen lang sein.")),
+            no_control_characters,
+        ],
+        render_kw={"autocomplete": "off", "maxlength": 120},
+    )
+    email = email_field(
+        _l("E-Mail-Adresse"),
+        required_message=_l("Bitte geben Sie die E-Mail-Adresse an."),
+        typo_hint=True,
+        check_domain=True,
+        description=_l("Dorthin geht die Bestätigung mit dem eigenen Link zum Stornieren."),
+        render_kw={"autocomplete": "off", "maxlength": 254},
+    )
+    agreed = BooleanField(
+        _l("Die Person weiß von der Anmeldung und ist einverstanden."),
+        validators=[
+            InputRequired(_l("Bitte melden Sie nur Personen an, die davon wissen und zustimmen."))
+        ],
+    )
+
+
 class SubscribeForm(HoneypotMixin, MailLanguageMixin, FlaskForm):
     """Follow a format's new dates by email (double opt-in)."""
 
@@ -91,6 +120,22 @@ class SubscribeForm(HoneypotMixin, MailLanguageMixin, FlaskForm):
         typo_hint=True,
         check_domain=True,
         render_kw={"autocomplete": "email"},
+    )
+
+
+class AddressChangeForm(FlaskForm):
+    """Correct a registration's address (confirmed by a link mailed to the new one)."""
+
+    email = email_field(
+        _l("Neue E-Mail-Adresse"),
+        required_message=_l("Bitte geben Sie die neue E-Mail-Adresse an."),
+        typo_hint=True,
+        check_domain=True,
+        description=_l(
+            "Wir schicken einen Link an die neue Adresse. Erst wenn Sie ihn öffnen und "
+            "bestätigen, ändert sich die Adresse der Anmeldung."
+        ),
+        render_kw={"autocomplete": "email", "maxlength": 254},
     )
 
 

@@ -12,13 +12,15 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from eventsapp.acknowledgements import acknowledge, back_to
 from eventsapp.database import db, utcnow
 from eventsapp.forms import ActionForm
 from eventsapp.i18n import prefer_language
 from eventsapp.models import AccessPurpose, Registration
 from eventsapp.public import bp
-from eventsapp.ratelimits import client_limit
-from eventsapp.services import access_links, feeds
+from eventsapp.public.forms import AddressChangeForm
+from eventsapp.ratelimits import client_limit, form_limits
+from eventsapp.services import access_links, address_change, feeds
 from eventsapp.services import registrations as rules
 
 
@@ -36,9 +38,13 @@ def _can_cancel(registration: Registration) -> bool:
     return registration.is_active and utcnow() < registration.session.starts_at
 
 
-@bp.get("/registrations/<token>")
-def registration(token: str):
-    registration = _registration_or_404(token)
+def _can_change_address(registration: Registration) -> bool:
+    return registration.is_active and utcnow() < registration.session.ends_at
+
+
+def _render_registration(
+    registration: Registration, token: str, address_form: AddressChangeForm | None = None
+):
     return render_template(
         "public/registration.html",
         registration=registration,
@@ -47,6 +53,90 @@ def registration(token: str):
         position=rules.waitlist_position(registration),
         can_cancel=_can_cancel(registration),
         form=ActionForm(),
+        address_form=(address_form or AddressChangeForm())
+        if _can_change_address(registration)
+        else None,
+    ), (422 if address_form is not None and address_form.errors else 200)
+
+
+@bp.get("/registrations/<token>")
+def registration(token: str):
+    return _render_registration(_registration_or_404(token), token)
+
+
+@bp.post("/registrations/<token>/address")
+@form_limits("DATA_REQUEST")
+def registration_address(token: str):
+    """Ask to move the registration to another address: a link goes to that address, and
+    only opening it there changes anything."""
+    registration = _registration_or_404(token)
+    if not _can_change_address(registration):
+        abort(404)
+    form = AddressChangeForm()
+    valid = form.validate_on_submit()
+    if valid and form.email.data == registration.email:
+        form.email.errors.append(_("Das ist schon die Adresse dieser Anmeldung."))
+        valid = False
+    if not valid:
+        return _render_registration(registration, token, form)
+    address_change.request_change(registration, form.email.data, now=utcnow())
+    db.session.commit()
+    acknowledge(
+        _(
+            "Wir haben einen Link an %(email)s geschickt. Bitte öffnen Sie ihn dort und "
+            "bestätigen Sie; bis dahin bleibt alles, wie es ist.",
+            email=form.email.data,
+        ),
+        "address",
+    )
+    return back_to(url_for("public.registration", token=token), "address")
+
+
+def _address_change_or_404(token: str):
+    found = address_change.pending_change(token, now=utcnow())
+    if found is None:
+        abort(404)
+    prefer_language(found[1].language)
+    return found
+
+
+@bp.route("/address/<token>", methods=["GET", "POST"])
+def confirm_address(token: str):
+    """GET shows the change and a button, POST makes it: mail scanners that follow links
+    change nothing."""
+    link, registration = _address_change_or_404(token)
+    form = ActionForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            manage = address_change.confirm_change(link, registration, now=utcnow())
+        except address_change.AddressTaken:
+            db.session.rollback()
+            return render_template(
+                "public/address_confirm.html",
+                registration=registration,
+                session=registration.session,
+                new_email=link.email,
+                form=form,
+                taken=True,
+            ), 409
+        db.session.commit()
+        flash(
+            _(
+                "Die Adresse ist geändert. Der Link zu dieser Seite ist neu; wir haben ihn "
+                "an die neue Adresse geschickt."
+            ),
+            "success",
+        )
+        return redirect(url_for("public.registration", token=manage), 303)
+    return render_template(
+        "public/address_confirm.html",
+        registration=registration,
+        session=registration.session,
+        new_email=link.email,
+        form=form,
+        taken=False,
     )
 
 
@@ -59,14 +149,14 @@ def registration_calendar(token: str):
         abort(400)
     feeds.send_calendar_link(registration.email, registration.language, now=utcnow())
     db.session.commit()
-    flash(
+    acknowledge(
         _(
             "Wir haben Ihnen einen Link zu Ihrem persönlichen Kalender geschickt. "
             "Bitte sehen Sie in Ihr Postfach."
         ),
-        "success",
+        "calendar",
     )
-    return redirect(url_for("public.registration", token=token) + "#calendar", 303)
+    return back_to(url_for("public.registration", token=token), "calendar")
 
 
 @bp.post("/registrations/<token>/cancel")
@@ -99,7 +189,7 @@ def cancel(token: str):
         flash(_("Diese Anmeldung kann nicht mehr storniert werden."), "error")
     else:
         db.session.commit()
-        flash(_("Sie sind abgemeldet. Eine Bestätigung ist unterwegs."), "success")
+        flash(_("Ihre Anmeldung ist storniert. Eine Bestätigung ist unterwegs."), "success")
     return redirect(url_for("public.registration", token=token), 303)
 
 

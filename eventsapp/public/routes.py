@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
+from eventsapp.acknowledgements import acknowledge, back_to
 from eventsapp.database import db, finish_reading, reading, utcnow
 from eventsapp.extensions import csrf
 from eventsapp.forms import ActionForm
@@ -16,8 +17,9 @@ from eventsapp.mail.delivery import outbox_health
 from eventsapp.models import Session
 from eventsapp.pagecache import cached_for_visitors, valid_until
 from eventsapp.public import bp
-from eventsapp.public.forms import RegistrationForm, SubscribeForm
+from eventsapp.public.forms import ColleagueForm, RegistrationForm, SubscribeForm
 from eventsapp.ratelimits import form_limits
+from eventsapp.services import partner_registrations as partners
 from eventsapp.services import registrations as rules
 from eventsapp.services import sessions as listing
 from eventsapp.services import subscriptions
@@ -38,7 +40,7 @@ def _not_visible() -> NoReturn:
     flash(
         _(
             "Diese Seite ist nicht öffentlich. Mitglieder der Partnerorganisationen sehen "
-            "sie, wenn sie mit ihrem Konto angemeldet sind."
+            "sie, wenn sie mit ihrem Konto eingeloggt sind."
         ),
         "info",
     )
@@ -76,7 +78,23 @@ def _upcoming(**filters) -> tuple[list[Session], dict[int, rules.SeatCounts]]:
     return sessions, rules.seat_counts_for(sessions, now=now)
 
 
-def _render_session(session: Session, form: RegistrationForm, status: int = 200):
+def _colleague_form() -> ColleagueForm | None:
+    """The form a partner member registers colleagues with; None for everyone else."""
+    viewer = _viewer()
+    if viewer is None or not viewer.is_partner or viewer.organisation is None:
+        return None
+    form = ColleagueForm(prefix="colleague")  # its fields' ids differ from the form above
+    if not form.is_submitted():
+        form.language.data = viewer.organisation.language or form.language.data
+    return form
+
+
+def _render_session(
+    session: Session,
+    form: RegistrationForm,
+    status: int = 200,
+    colleague_form: ColleagueForm | None = None,
+):
     now = utcnow()
     _changes_at([session])
     valid_until(*(c.release_at for c in session.contingents))  # reserved seats turn public
@@ -87,6 +105,7 @@ def _render_session(session: Session, form: RegistrationForm, status: int = 200)
         "public/session.html",
         session=session,
         form=form,
+        colleague_form=colleague_form or _colleague_form(),
         counts=counts,
         seats_for_me=counts.left if own_left is None else own_left,
         contingent_left=(own_left - counts.left) if own_left is not None else 0,
@@ -98,7 +117,8 @@ def _render_session(session: Session, form: RegistrationForm, status: int = 200)
 def _registration_form() -> RegistrationForm:
     form = RegistrationForm()
     viewer = _viewer()
-    if viewer is not None and not form.is_submitted():
+    # Filled in with the viewer's own name and address, unless this very form was sent.
+    if viewer is not None and request.form.get("name") is None:
         form.name.data, form.email.data = viewer.name, viewer.email
     return form
 
@@ -159,14 +179,14 @@ def subscribe(slug: str):
     subscriptions.request_subscription(format, form.email.data, form.language.data, now=utcnow())
     db.session.commit()
     # The same answer for every address: the page reveals nobody's subscriptions.
-    flash(
+    acknowledge(
         _(
             "Fast geschafft: Bitte bestätigen Sie mit dem Link in der E-Mail, die wir Ihnen "
             "gerade geschickt haben."
         ),
-        "success",
+        "subscribe",
     )
-    return redirect(url_for("public.format_detail", slug=format.slug) + "#subscribe", 303)
+    return back_to(url_for("public.format_detail", slug=format.slug), "subscribe")
 
 
 def _subscription_or_404(token: str):
@@ -281,6 +301,44 @@ def register(session_id: int):
         if own_address:
             return redirect(url_for("public.registration", token=manage_token(placement)), 303)
     return redirect(url_for("public.registration_sent", session_id=session_id), 303)
+
+
+@bp.post("/sessions/<int:session_id>/colleagues")
+@form_limits("REGISTER")
+def register_colleague(session_id: int):
+    """A partner member registers a colleague: the colleague gets the mail and their own
+    link; a seat from the organisation's contingent first. The answer is the same whether
+    or not the address was registered already."""
+    session = _visible_session_or_404(session_id)
+    form = _colleague_form()
+    if form is None:
+        abort(404)
+    if not form.validate_on_submit():
+        return _render_session(
+            session, _registration_form(), _form_status(form), colleague_form=form
+        )
+    applicant = partners.colleague_applicant(
+        current_user, form.name.data, form.email.data, form.language.data
+    )
+    try:
+        partners.register_colleague(session.id, current_user, applicant, now=utcnow())
+    except rules.NoSuchSession:
+        db.session.rollback()
+        abort(404)
+    except rules.RegistrationClosed:
+        db.session.rollback()
+        flash(_("Für diesen Termin ist keine Anmeldung mehr möglich."), "error")
+        return _render_session(session, _registration_form(), 409, colleague_form=form)
+    db.session.commit()
+    acknowledge(
+        _(
+            "Wir haben %(name)s eine E-Mail mit dem eigenen Link geschickt. Sie können die "
+            "nächste Person eintragen.",
+            name=applicant.name,
+        ),
+        "colleagues",
+    )
+    return back_to(url_for("public.session_detail", session_id=session.id), "colleagues")
 
 
 @bp.get("/sessions/<int:session_id>/registered")

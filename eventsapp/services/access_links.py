@@ -23,11 +23,17 @@ LIFETIMES = {
     AccessPurpose.DATA: timedelta(hours=24),
     AccessPurpose.CALENDAR: timedelta(hours=24),
     AccessPurpose.PASSWORD: timedelta(hours=72),
+    AccessPurpose.ADDRESS: timedelta(hours=24),
 }
 
 
 def issue_link(
-    purpose: AccessPurpose, email: str, *, now: datetime, user_id: int | None = None
+    purpose: AccessPurpose,
+    email: str,
+    *,
+    now: datetime,
+    user_id: int | None = None,
+    registration_id: int | None = None,
 ) -> str:
     """A new link token for `email`; the caller mails it (and only mails it)."""
     token = secrets.token_urlsafe(32)
@@ -36,6 +42,7 @@ def issue_link(
             purpose=purpose,
             email=email,
             user_id=user_id,
+            registration_id=registration_id,
             token_hash=hash_token(token),
             created_at=now,
             expires_at=now + LIFETIMES[purpose],
@@ -85,12 +92,22 @@ def find_link(purpose: AccessPurpose, token: str, *, now: datetime) -> AccessLin
     return link
 
 
-def revoke_links(*, email: str | None = None, user_id: int | None = None) -> None:
-    """Every link of an address (erasure) or of an account (its password was set)."""
+def revoke_links(
+    *,
+    email: str | None = None,
+    user_id: int | None = None,
+    registration_ids: list[int] | None = None,
+) -> None:
+    """Every link of an address (erasure), of an account (its password was set) or of
+    registrations (an address correction asked for and then erased or done)."""
     if email is not None:
         db.session.execute(delete(AccessLink).where(AccessLink.email == email))
     if user_id is not None:
         db.session.execute(delete(AccessLink).where(AccessLink.user_id == user_id))
+    if registration_ids:
+        db.session.execute(
+            delete(AccessLink).where(AccessLink.registration_id.in_(registration_ids))
+        )
 
 
 def delete_expired(*, now: datetime) -> int:

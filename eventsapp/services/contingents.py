@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from eventsapp.database import core_connection, db
 from eventsapp.models import Contingent, Organisation, OrganisationKind, Session
-from eventsapp.services import seats
+from eventsapp.services import partner_registrations, seats
 from eventsapp.services.recurrence import RecurrenceError
 from eventsapp.services.seats import fill_free_seats, lock_session, seat_ledger
 
@@ -26,7 +26,8 @@ def set_contingent(
     release_at: datetime,
     now: datetime,
 ) -> Contingent:
-    """Reserve (or change) a partner's seats; the public pool must still add up."""
+    """Reserve (or change) a partner's seats; the public pool must still add up. The
+    partner's members are mailed about a new contingent or a change."""
     session = lock_session(session.id)
     if organisation.kind != OrganisationKind.PARTNER:
         raise ContingentError(
@@ -44,7 +45,9 @@ def set_contingent(
             Contingent.session_id == session.id, Contingent.organisation_id == organisation.id
         )
     ).scalar_one_or_none()
+    event = "changed"
     if contingent is None:
+        event = "created"
         contingent = Contingent(
             session_id=session.id,
             organisation=organisation,
@@ -53,6 +56,10 @@ def set_contingent(
             created_at=now,
         )
         db.session.add(contingent)
+    elif contingent.seats == seats and contingent.release_at == release_at:
+        event = None  # saved again unchanged: nothing to tell
+    if contingent.release_at != release_at:
+        contingent.release_notice_sent_at = None  # a new release time gets its own notice
     contingent.seats = seats
     contingent.release_at = release_at
     contingent.released_handled_at = None
@@ -67,6 +74,8 @@ def set_contingent(
             field="seats",
         )
     fill_free_seats(session.id, now=now)  # fewer kept seats: the waitlist may move up
+    if event is not None:
+        partner_registrations.notify_contingent(contingent, event, now=now)
     return contingent
 
 

@@ -18,7 +18,13 @@ from eventsapp.models import (
     Session,
     SessionStatus,
 )
-from eventsapp.services import access_links, contingents, personal_data, subscriptions
+from eventsapp.services import (
+    access_links,
+    contingents,
+    partner_registrations,
+    personal_data,
+    subscriptions,
+)
 from eventsapp.services import sessions as listing
 
 LONGEST_REMINDER = timedelta(days=14)
@@ -27,6 +33,7 @@ LONGEST_REMINDER = timedelta(days=14)
 @dataclass
 class JobReport:
     reminders: int = 0
+    release_notices: int = 0
     promoted: int = 0
     unconfirmed_deleted: int = 0
     bodies_purged: int = 0
@@ -35,7 +42,9 @@ class JobReport:
 
     def __str__(self) -> str:
         return (
-            f"jobs: {self.reminders} reminders queued, contingents released "
+            f"jobs: {self.reminders} reminders queued, "
+            f"{self.release_notices} partners told of seats about to be released, "
+            "contingents released "
             f"({self.promoted} people moved up from waitlists), "
             f"{self.unconfirmed_deleted} unconfirmed subscriptions deleted, "
             f"{self.bodies_purged} old mails emptied, "
@@ -103,6 +112,7 @@ def run_jobs(*, now: datetime, retention_days: int, registration_days: int) -> J
     """Everything housekeeping does, once. The caller commits."""
     return JobReport(
         reminders=queue_reminders(now=now),
+        release_notices=partner_registrations.send_release_notices(now=now),
         promoted=contingents.release_due_contingents(now=now),
         unconfirmed_deleted=subscriptions.delete_unconfirmed(now=now),
         bodies_purged=forget_old_mail(now=now, retention_days=retention_days),

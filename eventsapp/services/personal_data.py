@@ -182,7 +182,7 @@ def erase(email: str, *, now: datetime) -> None:
             cancel_registration(registration, now=now)
     # Whatever was queued for or names the address goes, the cancellation mails above too.
     db.session.execute(delete(OutboxMessage).where(mails_about(email)))
-    access_links.revoke_links(email=email)
+    access_links.revoke_links(email=email, registration_ids=[r.id for r in registrations])
     for registration in registrations:
         _anonymise(registration, now)
     db.session.execute(delete(Subscription).where(Subscription.email == email))

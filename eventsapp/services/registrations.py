@@ -188,6 +188,7 @@ def take_place(
         "organisation_name": applicant.organisation_name,
         "language": applicant.language,
         "user_id": applicant.user_id,
+        "organisation_id": applicant.partner_organisation_id,
         "created_at": now,
         "updated_at": now,
         "consented_at": None if by_organiser else now,

@@ -24,10 +24,10 @@ from eventsapp.urls import external_url
 
 LINK_PURPOSE = "subscription"
 # The wording a subscriber agrees to; change the version whenever the wording changes.
-CONSENT_VERSION = "2026-11-a"
+CONSENT_VERSION = "2026-12-a"
 CONSENT_TEXT = _l(
     "Ich möchte per E-Mail erfahren, wenn neue Termine dieses Formats veröffentlicht werden. "
-    "Ich kann mich jederzeit mit einem Klick abmelden."
+    "Ich kann das jederzeit mit einem Klick abbestellen."
 )
 UNCONFIRMED_DAYS = 7
 

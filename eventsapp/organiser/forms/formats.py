@@ -42,7 +42,7 @@ class FormatForm(PracticalFields, FlaskForm):
         choices=options(
             [
                 ("public", _l("alle (öffentlich)")),
-                ("partners", _l("nur angemeldete Partnerorganisationen")),
+                ("partners", _l("nur Mitglieder der Partnerorganisationen (mit Konto)")),
             ]
         ),
         default="public",
