@@ -79,11 +79,19 @@ def format_text_lang(format: Format, field: str) -> Markup:
     return Markup("")
 
 
-def german_text() -> Markup:
-    """The same marking for a text only ever written in German (a date's own note, the
-    reason it was called off), on pages in another language."""
+def session_text(session: Session, field: str) -> str:
+    """A date's own text (interpreting, note, reason for calling off) in the page's or
+    mail's language, else German."""
     locale = get_locale()
-    return Markup(' lang="de" dir="ltr"') if locale and locale.language != "de" else Markup("")
+    return session.text(field, locale.language if locale else None)
+
+
+def session_text_lang(session: Session, field: str) -> Markup:
+    """The `lang="de" dir="ltr"` marking for `session_text` where it is the German text."""
+    locale = get_locale()
+    if session.falls_back_to_german(field, locale.language if locale else None):
+        return Markup(' lang="de" dir="ltr"')
+    return Markup("")
 
 
 def iso(value: datetime) -> str:
@@ -99,7 +107,8 @@ def register(app: Flask) -> None:
         registration_label=registration_label,
         ftext=format_text,
         ftext_lang=format_text_lang,
-        german_text=german_text,
+        stext=session_text,
+        stext_lang=session_text_lang,
         external_url=external_url,
         calendar_app_links=calendar_app_links,
         practical=practical_for,

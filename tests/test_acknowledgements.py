@@ -126,11 +126,12 @@ def test_back_office_forms_are_answered_in_their_section(app):
     _in_section(admin.get("/admin/users").get_data(as_text=True), "invite", "Einladung an")
 
 
+@pytest.mark.parametrize("width", [320, 1280])
 @pytest.mark.parametrize("language", ["de", "ar"])
-def test_the_answer_is_focused_in_view_and_accessible(live_app, browser, language):
+def test_the_answer_is_focused_in_view_and_accessible(live_app, browser, language, width):
     app, base = live_app
     _world(app)
-    context = browser.new_context(viewport={"width": 320, "height": 640}, locale="de-DE")
+    context = browser.new_context(viewport={"width": width, "height": 640}, locale="de-DE")
     page = context.new_page()
     page.goto(f"{base}/formats/blick?lang={language}")
     page.locator("#subscribe input[type=email]").fill("ayse@example.org")

@@ -473,3 +473,42 @@ def test_a_closed_registration_is_said_plainly(app):
     assert answer.status_code == 409
     assert "Für diesen Termin ist keine Anmeldung mehr möglich." in answer.get_data(as_text=True)
     assert _registration(app, "murat@example.org") is None
+
+
+@pytest.mark.parametrize("width", [320, 1280])
+@pytest.mark.parametrize("language", ["de", "ar"])
+def test_the_coordinators_pages_have_no_wcag_violations(live_app, browser, language, width):
+    app, base = live_app
+    ids = _build(app, capacity=5, kept=2)
+    context = browser.new_context(viewport={"width": width, "height": 800}, locale="de-DE")
+    page = context.new_page()
+    page.goto(f"{base}/auth/login")
+    page.locator("#email").fill(COORDINATOR)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("form button[type=submit]").click()
+    found = {}
+    session_page = f"{base}/sessions/{ids['session']}?lang={language}"
+    page.goto(session_page)
+    found["session with the colleagues' form"] = violations(page)
+    form = page.locator("#colleagues form")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#colleagues .error-summary")).to_be_visible()
+    found["colleagues' form with errors"] = violations(page)
+    form = page.locator("#colleagues form")
+    form.locator("input[name='colleague-name']").fill("Murat Yılmaz")
+    form.locator("input[name='colleague-email']").fill("murat@example.org")
+    form.locator("input[name='colleague-agreed']").check()
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#colleagues-done")).to_be_focused()
+    found["colleague registered"] = violations(page)
+    page.goto(f"{base}/auth/account?lang={language}")
+    found["account with the organisation's registrations"] = violations(page)
+    page.locator("#organisation tbody a[href*='/cancel']").first.click()
+    expect(page.locator("form.confirm-form button[type=submit]")).to_be_visible()
+    found["cancel a colleague's registration?"] = violations(page)
+    page.locator("form.confirm-form button[type=submit]").click()
+    expect(page.locator("#organisation-done")).to_be_focused()
+    found["cancelled"] = violations(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    context.close()
+    assert {k: v for k, v in found.items() if v} == {}

@@ -74,9 +74,13 @@ def practical_info(session: Session, language: str | None) -> Practical:
     german_only = {name for name in TRANSLATED if format.falls_back_to_german(name, language)}
     for name, text in (session.practical or {}).items():
         if name in OVERRIDABLE and text:
-            values[name] = text
-            if name in TRANSLATED and language not in (None, "de"):
-                german_only.add(name)
+            german_only.discard(name)
+            if name in TRANSLATED:  # the date's own text, perhaps translated for it
+                values[name] = session.text(name, language)
+                if session.falls_back_to_german(name, language):
+                    german_only.add(name)
+            else:
+                values[name] = text
     facts = {name: getattr(format, name) for name in VENUE_FACTS}
     return Practical(
         **values,

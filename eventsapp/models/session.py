@@ -17,6 +17,12 @@ if TYPE_CHECKING:
     from eventsapp.models.publication import Publication
 
 
+# A date's own texts that organisers may translate: columns of the session, then the
+# practical information a date can replace for itself (`practical`).
+SESSION_COLUMNS = ("interpreting", "note", "cancel_reason")
+SESSION_TEXTS = (*SESSION_COLUMNS, "what_to_bring", "meeting_point", "accessibility_note")
+
+
 class SessionStatus(enum.StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"
@@ -49,6 +55,9 @@ class Session(db.Model):
     # This date's own practical information, replacing the format's: {"meeting_point": …}
     # (keys in eventsapp.models.practical.OVERRIDABLE), in German.
     practical: Mapped[dict] = mapped_column(JSON, default=dict)
+    # This date's own texts (SESSION_TEXTS) in further languages: {"ar": {"note": …}, …}.
+    # German (the columns above and `practical`) is the fallback.
+    translations: Mapped[dict] = mapped_column(JSON, default=dict)
     status: Mapped[SessionStatus] = mapped_column(
         Enum(
             SessionStatus,
@@ -96,6 +105,24 @@ class Session(db.Model):
     @property
     def registration_deadline(self) -> datetime:
         return registration_deadline(self.starts_at, self.registration_closes_at)
+
+    def german(self, field: str) -> str:
+        """One of SESSION_TEXTS as the organiser wrote it, in German."""
+        if field in SESSION_COLUMNS:
+            return getattr(self, field) or ""
+        return (self.practical or {}).get(field) or ""
+
+    def text(self, field: str, language: str | None) -> str:
+        """One of SESSION_TEXTS in `language`, else in German."""
+        translated = (self.translations or {}).get(language or "", {}).get(field)
+        return translated or self.german(field)
+
+    def falls_back_to_german(self, field: str, language: str | None) -> bool:
+        """True when `text(field, language)` is the German text on a page in another
+        language: pages mark it as German."""
+        if language in (None, "de") or not self.german(field):
+            return False
+        return not (self.translations or {}).get(language, {}).get(field)
 
     @property
     def language_codes(self) -> list[str]:

@@ -10,7 +10,12 @@ from flask_wtf import FlaskForm
 from eventsapp.database import db, utcnow
 from eventsapp.forms import ActionForm
 from eventsapp.models import Organisation, Session
-from eventsapp.organiser.forms import CancelSessionForm, ContingentForm, ManualRegistrationForm
+from eventsapp.organiser.forms import (
+    TRANSLATED_LANGUAGES,
+    CancelSessionForm,
+    ContingentForm,
+    ManualRegistrationForm,
+)
 from eventsapp.services import overview, participants
 from eventsapp.services import registrations as rules
 from eventsapp.services.recurrence import RecurrenceError
@@ -77,6 +82,7 @@ def render_session(
         manual_form=manual_form or ManualRegistrationForm(languages=languages),
         contingent_form=contingent_form or contingent_form_for(session),
         cancel_form=cancel_form or CancelSessionForm(),
+        translated_languages=TRANSLATED_LANGUAGES,
         action_form=ActionForm(),
         now=now,
     ), status

@@ -12,7 +12,13 @@ from eventsapp.forms import ActionForm
 from eventsapp.models import ACTIVE, RegistrationStatus, SessionStatus
 from eventsapp.organiser import bp
 from eventsapp.organiser.common import add_error, organisation_or_400, render_session
-from eventsapp.organiser.forms import CancelSessionForm, SessionForm
+from eventsapp.organiser.forms import (
+    SESSION_TEXT_FIELDS,
+    TRANSLATED_LANGUAGES,
+    CancelSessionForm,
+    SessionForm,
+    SessionTranslationsForm,
+)
 from eventsapp.services import overview, participants, scheduling
 from eventsapp.services.recurrence import RecurrenceError
 
@@ -96,7 +102,11 @@ def _confirm_cancel(session, form: CancelSessionForm):
         back_url=url_for(
             "organiser.session_detail", session_id=session.id, _anchor="cancel-heading"
         ),
-        hidden={"reason": form.reason.data},
+        hidden={
+            "reason": form.reason.data,
+            **{f"reason_{language}": text for language, text in form.reasons().items()},
+        },
+        reasons=form.reasons(),
         form=form,
     )
 
@@ -110,7 +120,9 @@ def session_cancel(session_id: int):
     if request.form.get("confirmed") != "1":
         return _confirm_cancel(session, form)
     try:
-        scheduling.cancel_session(session, reason=form.reason.data, now=utcnow())
+        scheduling.cancel_session(
+            session, reason=form.reason.data, reasons=form.reasons(), now=utcnow()
+        )
     except RecurrenceError as error:
         db.session.rollback()
         add_error(form, error, default_field="reason")
@@ -118,6 +130,33 @@ def session_cancel(session_id: int):
     db.session.commit()
     flash(_("Der Termin ist abgesagt. Alle Angemeldeten bekommen eine E-Mail."), "success")
     return redirect(url_for("organiser.session_detail", session_id=session.id), 303)
+
+
+@bp.route("/sessions/<int:session_id>/translations", methods=["GET", "POST"])
+def session_translations(session_id: int):
+    """The date's own texts (interpreting, note, reason for calling off, practical details)
+    in the other languages; German stays the fallback."""
+    session = managed_session_or_404(session_id)
+    fields = [field for field in SESSION_TEXT_FIELDS if session.german(field)]
+    form = SessionTranslationsForm()
+    if not form.is_submitted():
+        for language, values in (session.translations or {}).items():
+            for field, value in values.items():
+                if f"{field}_{language}" in form:
+                    form[f"{field}_{language}"].data = value
+    if form.validate_on_submit():
+        session.translations = form.translations(fields)
+        session.updated_at = utcnow()
+        db.session.commit()
+        flash(_("Übersetzungen gespeichert."), "success")
+        return redirect(url_for("organiser.session_detail", session_id=session.id), 303)
+    return render_template(
+        "organiser/session_translations.html",
+        session=session,
+        form=form,
+        fields=fields,
+        languages=TRANSLATED_LANGUAGES,
+    ), (422 if form.errors else 200)
 
 
 @bp.post("/sessions/<int:session_id>/skip")

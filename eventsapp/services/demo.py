@@ -227,6 +227,10 @@ def _plan_sessions(
             note="",
         )
         scheduling.update_session_details(draft, details, now=now)
+        draft.translations = {
+            language: {"interpreting": text}
+            for language, text in spec.get("interpreting_translations", {}).items()
+        }
         sessions.append(draft)
     if sessions:
         scheduling.publish_sessions(format, sessions, now=now)

@@ -95,6 +95,13 @@ FORMATS = [
         "capacity": 25,
         "languages": "de,tr,ar",
         "interpreting": "Dolmetschen ins Türkische und Arabische",
+        "interpreting_translations": {
+            "en": "Interpreting into Turkish and Arabic",
+            "tr": "Türkçe ve Arapçaya sözlü tercüme",
+            "ar": "ترجمة فورية إلى التركية والعربية",
+            "fr": "Interprétation en turc et en arabe",
+            "uk": "Усний переклад турецькою та арабською",
+        },
         "approval_required": True,
         "at_host": True,  # always at police headquarters
     },

@@ -359,13 +359,22 @@ def update_session_details(session: Session, details: SessionDetails, *, now: da
         fill_free_seats(session.id, now=now)
 
 
-def cancel_session(session: Session, *, reason: str, now: datetime) -> None:
-    """Cancel a published session; it stays visible as cancelled and registrants are told."""
+def cancel_session(
+    session: Session, *, reason: str, now: datetime, reasons: dict[str, str] | None = None
+) -> None:
+    """Cancel a published session; it stays visible as cancelled and registrants are told,
+    each in their language where `reasons` (language: text) has the reason in it."""
     session = lock_session(session.id)
     if session.status != SessionStatus.PUBLISHED:
         raise ScheduleError(_l("Nur veröffentlichte Termine können abgesagt werden."))
     session.status = SessionStatus.CANCELLED
     session.cancel_reason = reason
+    translations = {
+        language: dict(texts) for language, texts in (session.translations or {}).items()
+    }
+    for language, text in (reasons or {}).items():
+        translations.setdefault(language, {})["cancel_reason"] = text
+    session.translations = translations
     session.sequence += 1
     session.updated_at = now
     db.session.flush()

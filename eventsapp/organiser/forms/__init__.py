@@ -16,11 +16,17 @@ from eventsapp.organiser.forms.scheduling import (
     PublishForm,
     ScheduleForm,
 )
-from eventsapp.organiser.forms.sessions import CancelSessionForm, SessionForm
+from eventsapp.organiser.forms.sessions import (
+    SESSION_TEXT_FIELDS,
+    CancelSessionForm,
+    SessionForm,
+    SessionTranslationsForm,
+)
 
 __all__ = [
     "MAX_CAPACITY",
     "NTH_CHOICES",
+    "SESSION_TEXT_FIELDS",
     "TRANSLATED_FIELDS",
     "TRANSLATED_LANGUAGES",
     "WEEKDAY_CHOICES",
@@ -33,4 +39,5 @@ __all__ = [
     "PublishForm",
     "ScheduleForm",
     "SessionForm",
+    "SessionTranslationsForm",
 ]
