@@ -178,6 +178,10 @@ def test_registering_answers_the_same_for_a_new_and_a_registered_address(app):
         answers.append(_answer(client, response))
     assert answers[0] == answers[1]
     assert answers[0][0] == 303
+    # Not an error box: the one page for both says a registered address gets its link again.
+    sent = app.test_client().get(f"/sessions/{session_id}/registered").get_data(as_text=True)
+    assert "Waren Sie schon angemeldet, bekommen Sie Ihren Link noch einmal." in sent
+    assert "error" not in sent.split('<main id="main"', 1)[1]
 
 
 def test_subscribing_answers_the_same_for_new_pending_and_confirmed_addresses(app):
