@@ -193,3 +193,44 @@ def test_the_translation_pages_have_no_wcag_violations(live_app, browser, langua
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     context.close()
     assert {k: v for k, v in found.items() if v} == {}
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(text=hostile)
+def test_hostile_reason_in_another_language(tmp_path_factory, text):
+    """The cancel form's reason in Arabic: refused with nothing written, or kept and shown
+    escaped on the page and in the Arabic registrant's mail."""
+    app = make_app(tmp_path_factory.mktemp("hostile"))
+    with app.app_context():
+        db.create_all()
+    ids = _world(app)
+    client = _organiser(app)
+    page = f"/organiser/sessions/{ids['session']}"
+    data = {"csrf_token": csrf_token(client, page), "reason": "Krankheit", "reason_ar": text}
+    first = client.post(f"{page}/cancel", data=data)
+    assert first.status_code in (200, 422)
+    assert "<script>alert" not in first.get_data(as_text=True)
+    if first.status_code == 200:
+        done = client.post(f"{page}/cancel", data={**data, "confirmed": "1"})
+        assert done.status_code == 303
+        shown = app.test_client().get(f"/sessions/{ids['session']}?lang=ar")
+        assert "<script>alert" not in shown.get_data(as_text=True)
+        with app.app_context():
+            row = db.session.execute(
+                select(OutboxMessage)
+                .where(OutboxMessage.recipient == "ayse@example.org")
+                .where(OutboxMessage.deferred_template == "session_cancelled")
+            ).scalar_one()
+            mail = render(row.deferred_template, row.registration_id, "ar", None, row.context)
+            assert "<script>alert" not in mail.body_html
+    else:
+        with app.app_context():
+            session = db.session.get(Session, ids["session"])
+            assert session.status == "published" and not session.translations
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
