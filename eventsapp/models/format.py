@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventsapp.database import UTCDateTime, db, utcnow
 from eventsapp.models.organisation import Organisation
+from eventsapp.models.texts import TranslatedTexts
 
 
 class Visibility(enum.StrEnum):
@@ -15,7 +16,7 @@ class Visibility(enum.StrEnum):
     PARTNERS = "partners"
 
 
-class Format(db.Model):
+class Format(TranslatedTexts, db.Model):
     """A recurring dialogue format; its dated occurrences are Sessions."""
 
     __tablename__ = "formats"
@@ -74,19 +75,6 @@ class Format(db.Model):
     announcement_partners: Mapped[list[Organisation]] = relationship(
         secondary="format_announcement_partners"
     )
-
-    def text(self, field: str, language: str | None) -> str:
-        """A translated text (title, summary, description, practical information) in
-        `language`, else in German."""
-        translated = (self.translations or {}).get(language or "", {}).get(field)
-        return translated or getattr(self, field)
-
-    def falls_back_to_german(self, field: str, language: str | None) -> bool:
-        """True when `text(field, language)` gives the German text on a page in another
-        language (no translation entered): pages mark it as German."""
-        if language in (None, "de") or not getattr(self, field):
-            return False
-        return not (self.translations or {}).get(language, {}).get(field)
 
     @property
     def reminder_minutes(self) -> list[int]:

@@ -12,6 +12,7 @@ from eventsapp.database import UTCDateTime, db, utcnow
 from eventsapp.models.contingent import Contingent
 from eventsapp.models.format import Format
 from eventsapp.models.organisation import Organisation
+from eventsapp.models.texts import TranslatedTexts
 
 if TYPE_CHECKING:
     from eventsapp.models.publication import Publication
@@ -34,7 +35,7 @@ def registration_deadline(starts_at: datetime, closes_at: datetime | None) -> da
     return min(closes_at, starts_at) if closes_at else starts_at
 
 
-class Session(db.Model):
+class Session(TranslatedTexts, db.Model):
     """One dated occurrence of a format, with its own venue, host and capacity."""
 
     __tablename__ = "sessions"
@@ -107,22 +108,11 @@ class Session(db.Model):
         return registration_deadline(self.starts_at, self.registration_closes_at)
 
     def german(self, field: str) -> str:
-        """One of SESSION_TEXTS as the organiser wrote it, in German."""
+        """One of SESSION_TEXTS as the organiser wrote it: a column, or the date's own
+        practical information."""
         if field in SESSION_COLUMNS:
             return getattr(self, field) or ""
         return (self.practical or {}).get(field) or ""
-
-    def text(self, field: str, language: str | None) -> str:
-        """One of SESSION_TEXTS in `language`, else in German."""
-        translated = (self.translations or {}).get(language or "", {}).get(field)
-        return translated or self.german(field)
-
-    def falls_back_to_german(self, field: str, language: str | None) -> bool:
-        """True when `text(field, language)` is the German text on a page in another
-        language: pages mark it as German."""
-        if language in (None, "de") or not self.german(field):
-            return False
-        return not (self.translations or {}).get(language, {}).get(field)
 
     @property
     def language_codes(self) -> list[str]:

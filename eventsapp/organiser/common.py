@@ -55,6 +55,17 @@ def contingent_form_for(session: Session, **kwargs) -> ContingentForm:
     return form
 
 
+def fill_translations(form: FlaskForm, translations: dict | None) -> None:
+    """Show saved translations ({language: {field: text}}) in a form whose inputs are named
+    `<field>_<language>`, unless the form was just sent."""
+    if form.is_submitted():
+        return
+    for language, values in (translations or {}).items():
+        for field, value in values.items():
+            if f"{field}_{language}" in form:
+                form[f"{field}_{language}"].data = value
+
+
 def render_session(
     session: Session, *, manual_form=None, contingent_form=None, cancel_form=None, status: int = 200
 ):

@@ -15,7 +15,7 @@ from eventsapp.forms import ActionForm
 from eventsapp.i18n import LANGUAGE_NAMES
 from eventsapp.models import Session, SessionStatus, Visibility
 from eventsapp.organiser import bp
-from eventsapp.organiser.common import add_error, organisation_or_400
+from eventsapp.organiser.common import add_error, fill_translations, organisation_or_400
 from eventsapp.organiser.forms import (
     TRANSLATED_LANGUAGES,
     FormatForm,
@@ -103,11 +103,7 @@ def format_translations(format_id: int):
     """Title, summary and description in the other languages; German stays the fallback."""
     format = managed_format_or_404(format_id)
     form = FormatTranslationsForm()
-    if not form.is_submitted():
-        for language, values in (format.translations or {}).items():
-            for field, value in values.items():
-                if f"{field}_{language}" in form:
-                    form[f"{field}_{language}"].data = value
+    fill_translations(form, format.translations)
     if form.validate_on_submit():
         format.translations = form.translations()
         format.updated_at = utcnow()

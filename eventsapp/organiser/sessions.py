@@ -11,7 +11,12 @@ from eventsapp.database import db, utcnow
 from eventsapp.forms import ActionForm
 from eventsapp.models import ACTIVE, RegistrationStatus, SessionStatus
 from eventsapp.organiser import bp
-from eventsapp.organiser.common import add_error, organisation_or_400, render_session
+from eventsapp.organiser.common import (
+    add_error,
+    fill_translations,
+    organisation_or_400,
+    render_session,
+)
 from eventsapp.organiser.forms import (
     SESSION_TEXT_FIELDS,
     TRANSLATED_LANGUAGES,
@@ -139,11 +144,7 @@ def session_translations(session_id: int):
     session = managed_session_or_404(session_id)
     fields = [field for field in SESSION_TEXT_FIELDS if session.german(field)]
     form = SessionTranslationsForm()
-    if not form.is_submitted():
-        for language, values in (session.translations or {}).items():
-            for field, value in values.items():
-                if f"{field}_{language}" in form:
-                    form[f"{field}_{language}"].data = value
+    fill_translations(form, session.translations)
     if form.validate_on_submit():
         session.translations = form.translations(fields)
         session.updated_at = utcnow()

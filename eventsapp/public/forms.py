@@ -37,17 +37,22 @@ class MailLanguageMixin:
         self.language.invalid_choice_message = _l("Bitte wählen Sie eine Sprache aus der Liste.")
 
 
-class RegistrationForm(HoneypotMixin, MailLanguageMixin, FlaskForm):
-    name = StringField(
+def name_field(required_message: object, autocomplete: str = "name") -> StringField:
+    """The name of the person a registration is for."""
+    return StringField(
         _l("Name"),
         filters=[strip],
         validators=[
-            DataRequired(_l("Bitte geben Sie Ihren Namen an.")),
+            DataRequired(required_message),
             Length(max=120, message=_l("Der Name darf höchstens %(max)d Zeichen lang sein.")),
             no_control_characters,
         ],
-        render_kw={"autocomplete": "name", "maxlength": 120},
+        render_kw={"autocomplete": autocomplete, "maxlength": 120},
     )
+
+
+class RegistrationForm(HoneypotMixin, MailLanguageMixin, FlaskForm):
+    name = name_field(_l("Bitte geben Sie Ihren Namen an."))
     email = email_field(
         _l("E-Mail-Adresse"),
         required_message=_l("Bitte geben Sie Ihre E-Mail-Adresse an."),
@@ -85,16 +90,7 @@ class RegistrationForm(HoneypotMixin, MailLanguageMixin, FlaskForm):
 class ColleagueForm(MailLanguageMixin, FlaskForm):
     """A partner member registers a colleague into the organisation's contingent."""
 
-    name = StringField(
-        _l("Name"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Bitte geben Sie den Namen an.")),
-            Length(max=120, message=_l("Der Name darf höchstens %(max)d Zeichen lang sein.")),
-            no_control_characters,
-        ],
-        render_kw={"autocomplete": "off", "maxlength": 120},
-    )
+    name = name_field(_l("Bitte geben Sie den Namen an."), autocomplete="off")
     email = email_field(
         _l("E-Mail-Adresse"),
         required_message=_l("Bitte geben Sie die E-Mail-Adresse an."),
