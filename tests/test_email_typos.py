@@ -139,6 +139,13 @@ def test_one_edit_from_a_provider_gets_a_provider_one_edit_away(pair):
     assert distance(typo, suggestion) <= distance(typo, provider) == 1
 
 
+@given(st.text(alphabet="abcde.", max_size=20), st.text(alphabet="abcde.", max_size=20))
+def test_distance_with_a_limit_is_exact_up_to_it(a, b):
+    exact = distance(a, b)
+    for limit in range(4):
+        assert distance(a, b, limit=limit) == min(exact, limit + 1)
+
+
 @given(st.text(max_size=30), st.text(max_size=30))
 def test_distance_is_symmetric_and_bounded(a, b):
     d = distance(a, b)
