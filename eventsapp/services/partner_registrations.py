@@ -12,13 +12,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from eventsapp.database import db
 from eventsapp.mail.outbox import enqueue_mail
 from eventsapp.models import (
-    SEAT_HOLDING,
     Contingent,
     Registration,
     Role,
@@ -27,6 +26,7 @@ from eventsapp.models import (
     User,
 )
 from eventsapp.services import registrations as rules
+from eventsapp.services import seats
 from eventsapp.services import sessions as listing
 from eventsapp.urls import external_url
 
@@ -114,15 +114,11 @@ def _recipients(contingent: Contingent) -> list[tuple[str, str]]:
     return []
 
 
-def _seats_used(contingent: Contingent) -> int:
-    return db.session.execute(
-        select(func.count())
-        .select_from(Registration)
-        .where(
-            Registration.contingent_id == contingent.id,
-            Registration.status.in_(SEAT_HOLDING),
-        )
-    ).scalar_one()
+def _seats_used(contingent: Contingent, now: datetime) -> int:
+    """How many of the kept seats the organisation's people hold, as the seat ledger counts
+    them (contingents before their release time, which is all these mails are about)."""
+    quota = seats.seat_ledger(contingent.session, now=now).quotas.get(contingent.organisation_id)
+    return quota.used if quota is not None else 0
 
 
 def _subject(event: str, title: str):
@@ -133,14 +129,17 @@ def _subject(event: str, title: str):
     return _l("Reservierte Plätze werden bald freigegeben: %(title)s", title=title)
 
 
-def notify_contingent(contingent: Contingent, event: str, *, now: datetime) -> int:
+def notify_contingent(
+    contingent: Contingent, event: str, *, now: datetime, used: int | None = None
+) -> int:
     """Mail the organisation about its contingent (`event`: created, changed, releasing):
-    the session, the seats kept and used, and until when. Returns how many mails were
-    queued."""
+    the session, the seats kept and `used` (counted here unless given), and until when.
+    Returns how many mails were queued."""
     session = contingent.session
     if session.status != SessionStatus.PUBLISHED:
         return 0  # a draft's contingent is announced with nothing; publishing shows it
-    used = _seats_used(contingent)
+    if used is None:
+        used = _seats_used(contingent, now)
     queued = 0
     for email, language in _recipients(contingent):
         message = enqueue_mail(
@@ -188,6 +187,7 @@ def send_release_notices(*, now: datetime) -> int:
     queued = 0
     for contingent in due:
         contingent.release_notice_sent_at = now
-        if _seats_used(contingent) < contingent.seats:
-            queued += notify_contingent(contingent, "releasing", now=now)
+        used = _seats_used(contingent, now)
+        if used < contingent.seats:
+            queued += notify_contingent(contingent, "releasing", now=now, used=used)
     return queued
