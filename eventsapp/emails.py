@@ -8,11 +8,11 @@ import logging
 import dns.exception
 import dns.resolver
 from email_validator import EmailNotValidError, EmailUndeliverableError, validate_email
+from rapidfuzz.distance import OSA
 
 __all__ = [
     "EmailNotValidError",
     "accepts_mail",
-    "distance",
     "normalise_email",
     "suggest_domain",
     "suggest_email",
@@ -78,35 +78,6 @@ _KNOWN = frozenset(PROVIDERS) | {
 }
 
 
-def distance(a: str, b: str, limit: int | None = None) -> int:
-    """Edits (insert, delete, replace, swap two neighbours) turning `a` into `b`: the
-    Damerau-Levenshtein distance in its "optimal string alignment" form.
-
-    With `limit`, the answer is exact up to it and `limit + 1` beyond: only the cells
-    within `limit` of the diagonal are worked out (the others are further away anyway),
-    and the work stops once two rows in a row lie wholly beyond it. The registration form
-    asks "within two edits of a provider?" for every address it gets, most of them nowhere
-    near one.
-    """
-    band = max(len(a), len(b)) if limit is None else limit
-    far = band + 1  # stands for every value beyond the band
-    if abs(len(a) - len(b)) > band:
-        return far
-    previous: list[int] = []
-    row = [j if j <= band else far for j in range(len(b) + 1)]
-    for i in range(1, len(a) + 1):
-        before, previous, row = previous, row, [i if i <= band else far] + [far] * len(b)
-        for j in range(max(1, i - band), min(len(b), i + band) + 1):
-            cost = a[i - 1] != b[j - 1]
-            value = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                value = min(value, before[j - 2] + 1)
-            row[j] = min(value, far)
-        if min(row) >= far and min(previous) >= far:
-            return far  # every later cell grows from these two rows
-    return row[-1]
-
-
 _DOUBLED = frozenset({"com", "de", "net", "org"})
 
 
@@ -134,7 +105,9 @@ def suggest_domain(domain: str) -> str | None:
         ):
             near.append((0, provider))
         elif abs(len(provider) - len(domain)) <= _reach(provider):
-            edits = distance(domain, provider, limit=_reach(provider))
+            # Edits (insert, delete, replace, swap two neighbours) up to the reach; one
+            # more means "further".
+            edits = OSA.distance(domain, provider, score_cutoff=_reach(provider))
             if edits <= _reach(provider):
                 near.append((edits, provider))
     if not near:
