@@ -113,6 +113,8 @@ class Config:
     )
     # Forms without an address to key on: per client address only.
     FEEDBACK_RATE_LIMIT = os.environ.get("FEEDBACK_RATE_LIMIT", "3 per minute;10 per day")
+    # The anonymous feedback form after a session (per client address).
+    SESSION_FEEDBACK_RATE_LIMIT = os.environ.get("SESSION_FEEDBACK_RATE_LIMIT", "20 per minute")
     CALENDAR_LINK_RATE_LIMIT = os.environ.get(
         "CALENDAR_LINK_RATE_LIMIT", "3 per minute;10 per hour"
     )

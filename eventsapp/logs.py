@@ -16,7 +16,8 @@ line must not carry either, nor anything that opens a personal link. Three layer
 3. `redact` replaces, in this order:
    - secret link paths (`/registrations/<token>`, `/feeds/…`, `/subscriptions/…`,
      `/my-data/…`, `/my-calendar/…`, `/access/…`, `/auth/set-password/…`,
-     `/auth/reset/…`): the segment after the prefix becomes `<secret>`;
+     `/auth/reset/…`, `/address/…`, `/feedback/…`): the segment after the prefix becomes
+     `<secret>`;
    - SQL parameter dumps (`[parameters: …]`, should an engine without `hide_parameters` slip
      through) and PostgreSQL's `DETAIL:  Key (…)=(…)` and `DETAIL:  Failing row contains (…)`,
      which quote the row's values (names included) whatever `hide_parameters` says; each up
@@ -61,6 +62,8 @@ SECRET_PREFIXES = (
     "access",
     "auth/set-password",
     "auth/reset",
+    "address",
+    "feedback",
 )
 _PREFIXES = "|".join(map(re.escape, SECRET_PREFIXES))
 SECRET_PATH = re.compile(rf"(/(?:{_PREFIXES})/)[^/\s?#&\"'<>]+")

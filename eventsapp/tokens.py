@@ -38,3 +38,17 @@ def hash_token(token: str) -> str:
 def manage_token(registration: Registration) -> str:
     """The secret of a registration's manage link (the same in every mail)."""
     return derive_token(REGISTRATION, registration.token_nonce)
+
+
+FEEDBACK = "feedback"
+
+
+def feedback_token(nonce: str) -> str:
+    """The secret of a feedback link (the invitation's and the reminder's)."""
+    return derive_token(FEEDBACK, nonce)
+
+
+def address_key(email: str) -> str:
+    """A normalised address as a keyed hash: a list of such keys answers "is this address
+    on it?" without holding the addresses, and the database alone cannot test one."""
+    return derive_token("address", email)

@@ -7,11 +7,14 @@ from datetime import timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from eventsapp.database import db, utcnow
-from eventsapp.models import OrganisationKind, Role
+from eventsapp.feedback_items import ITEM_BY_KEY
+from eventsapp.models import FeedbackInvitation, OrganisationKind, Role
+from eventsapp.services import feedback
 from eventsapp.services import registrations as rules
-from eventsapp.tokens import manage_token
+from eventsapp.tokens import feedback_token, manage_token
 from tests.conftest import csrf_token, login, make_app
 from tests.factories import applicant, make_format, make_organisation, make_session, make_user
 
@@ -71,6 +74,9 @@ PLAUSIBLE = {
     "release_time": st.just("12:00"),
     "step_free": st.sampled_from(["", "yes", "no"]),
     "contact_phone": st.just("0231 132-0"),
+    "feedback_audience": st.sampled_from(["attended", "confirmed", "nobody"]),
+    "feedback_delay_hours": st.just("3"),
+    **{item: st.sampled_from(["", "0", "1", "4"]) for item in ITEM_BY_KEY},
 }
 
 
@@ -112,6 +118,8 @@ FORMS = {
         "contact_name",
         "contact_phone",
         "contact_email",
+        "feedback_audience",
+        "feedback_delay_hours",
     ],
     "/organiser/formats/{format}/schedule": [
         "kind",
@@ -160,6 +168,7 @@ FORMS = {
     "/admin/organisations/new": ["name", "kind", "contact_email", "website", "venue_name"],
     "/admin/users": ["name", "email", "role", "organisation", "language"],
     "/auth/account": ["current", "password", "confirm"],
+    "/feedback/{feedback}": [*ITEM_BY_KEY, "topics", "other"],
 }
 
 
@@ -173,9 +182,19 @@ def site(tmp_path):
         format = make_format(host, slug="blick", title="Blick")
         session = make_session(format, capacity=5, starts_at=utcnow() + timedelta(days=20))
         registration = rules.register_for_session(session, applicant(1), now=utcnow())
+        # A date that ended, with a feedback link open.
+        ended = make_session(format, starts_at=utcnow() - timedelta(hours=6))
+        rules.register_for_session(ended, applicant(2), now=utcnow() - timedelta(days=1))
+        feedback.invite_due(now=utcnow())
         make_user(Role.ADMIN, email="admin@example.org")
         db.session.commit()
-        ids = {"format": format.id, "session": session.id, "token": manage_token(registration)}
+        invitation = db.session.scalars(select(FeedbackInvitation)).one()
+        ids = {
+            "format": format.id,
+            "session": session.id,
+            "token": manage_token(registration),
+            "feedback": feedback_token(invitation.token_nonce),
+        }
     client = app.test_client()
     login(client, "admin@example.org")
     return app, client, ids

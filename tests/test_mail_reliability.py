@@ -355,6 +355,7 @@ def test_the_format_form_refuses_line_breaks_in_titles(app, title):
             "duration_minutes": "120",
             "capacity": "20",
             "visibility": "public",
+            "feedback_delay_hours": "3",
             "csrf_token": csrf_token(client, "/organiser/formats/new"),
         },
     )

@@ -48,6 +48,8 @@ def _format_data(office, **values) -> dict:
         "duration_minutes": "120",
         "capacity": "20",
         "visibility": "public",
+        "feedback_audience": "attended",
+        "feedback_delay_hours": "3",
         "csrf_token": csrf_token(office["client"], "/organiser/formats/new"),
     }
     data.update(values)

@@ -48,6 +48,7 @@ def _edit_format(client, format_id: int, **practical) -> object:
         "visibility": "public",
         "reminder_hours": "48, 3",
         "announce_to": "all",
+        "feedback_delay_hours": "3",
         **practical,
     }
     return client.post(url, data=data)

@@ -2,7 +2,13 @@
 
 from eventsapp.models.access_link import AccessLink, AccessPurpose
 from eventsapp.models.contingent import Contingent
-from eventsapp.models.format import Format, Visibility
+from eventsapp.models.feedback import (
+    FeedbackInvitation,
+    FeedbackOptOut,
+    FeedbackResponse,
+    TextsState,
+)
+from eventsapp.models.format import FeedbackAudience, Format, Visibility
 from eventsapp.models.organisation import Organisation, OrganisationKind
 from eventsapp.models.outbox import OutboxMessage, OutboxStatus
 from eventsapp.models.personal_feed import PersonalFeed
@@ -28,6 +34,10 @@ __all__ = [
     "AccessLink",
     "AccessPurpose",
     "Contingent",
+    "FeedbackAudience",
+    "FeedbackInvitation",
+    "FeedbackOptOut",
+    "FeedbackResponse",
     "Format",
     "Organisation",
     "OrganisationKind",
@@ -43,6 +53,7 @@ __all__ = [
     "Subscription",
     "SubscriptionSource",
     "SubscriptionStatus",
+    "TextsState",
     "User",
     "Visibility",
     "format_announcement_partners",

@@ -16,6 +16,16 @@ class Visibility(enum.StrEnum):
     PARTNERS = "partners"
 
 
+class FeedbackAudience(enum.StrEnum):
+    """Who of a session's people is asked for feedback (a format's setting)."""
+
+    # The people checked in; where the organiser did not use check-in for the date, every
+    # confirmed registration.
+    ATTENDED = "attended"
+    CONFIRMED = "confirmed"  # every confirmed registration, check-in or not
+    NOBODY = "nobody"
+
+
 class Format(TranslatedTexts, db.Model):
     """A recurring dialogue format; its dated occurrences are Sessions."""
 
@@ -68,6 +78,18 @@ class Format(TranslatedTexts, db.Model):
     contact_email: Mapped[str] = mapped_column(String(254), default="")
     # Who hears about new dates besides subscribers: every partner, or the chosen ones.
     announce_to_all_partners: Mapped[bool] = mapped_column(default=True)
+    # Feedback after each date (eventsapp/services/feedback.py): who is asked, and how
+    # many hours after the end.
+    feedback_audience: Mapped[FeedbackAudience] = mapped_column(
+        Enum(
+            FeedbackAudience,
+            native_enum=False,
+            length=20,
+            values_callable=lambda audiences: [a.value for a in audiences],
+        ),
+        default=FeedbackAudience.ATTENDED,
+    )
+    feedback_delay_hours: Mapped[int] = mapped_column(default=3)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

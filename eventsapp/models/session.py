@@ -78,6 +78,10 @@ class Session(TranslatedTexts, db.Model):
     # hand. Generating again skips occurrences that already have a session.
     occurrence_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     publication_id: Mapped[int | None] = mapped_column(ForeignKey("publications.id"))
+    # The feedback round (eventsapp/services/feedback.py): when its invitations went out,
+    # and when the one reminder did.
+    feedback_invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    feedback_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

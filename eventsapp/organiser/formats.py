@@ -13,7 +13,7 @@ from eventsapp.access import managed_format_or_404
 from eventsapp.database import db, utcnow
 from eventsapp.forms import ActionForm
 from eventsapp.i18n import LANGUAGE_NAMES
-from eventsapp.models import Session, SessionStatus, Visibility
+from eventsapp.models import FeedbackAudience, Session, SessionStatus, Visibility
 from eventsapp.organiser import bp
 from eventsapp.organiser.common import add_error, fill_translations, organisation_or_400
 from eventsapp.organiser.forms import (
@@ -48,6 +48,8 @@ def _format_values(form: FormatForm) -> FormatValues:
             organisation_or_400(i) for i in form.announcement_partners.data or []
         ],
         practical=form.practical_values(),
+        feedback_audience=FeedbackAudience(form.feedback_audience.data),
+        feedback_delay_hours=form.feedback_delay_hours.data,
     )
 
 
@@ -60,6 +62,7 @@ def _format_form(format=None) -> FormatForm:
     if format is not None and not form.is_submitted():
         form.host_organisation.data = format.host_organisation_id
         form.visibility.data = format.visibility.value
+        form.feedback_audience.data = format.feedback_audience.value
         form.reminder_hours.data = ", ".join(str(m // 60) for m in format.reminder_minutes)
         form.announce_to.data = "all" if format.announce_to_all_partners else "selected"
         form.announcement_partners.data = [o.id for o in format.announcement_partners]

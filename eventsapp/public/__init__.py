@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from eventsapp.public import legal, manage, routes  # noqa: E402, F401 - registers the routes
+from eventsapp.public import feedback, legal, manage, routes  # noqa: E402, F401 - registers the routes

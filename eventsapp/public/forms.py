@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional
 
+from eventsapp.feedback_items import ITEM_BY_KEY, ITEMS
 from eventsapp.forms import email_field, no_control_characters, options, plain_text, strip
 from eventsapp.i18n import LANGUAGE_NAMES, available_languages, page_language
+from eventsapp.services.feedback import TEXT_LIMIT
 from eventsapp.services.registrations import Applicant
 
 
@@ -166,3 +168,62 @@ class FeedbackForm(HoneypotMixin, FlaskForm):
         check_domain=True,
         render_kw={"autocomplete": "email"},
     )
+
+
+def _score(value: object) -> int | None:
+    """A radio button's value as the answer it stands for; None when left out."""
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1  # refused by the AnyOf below
+
+
+def _item_field(key: str) -> RadioField:
+    """One question of eventsapp/feedback_items.py as radio buttons; it may be left out."""
+    item = ITEM_BY_KEY[key]
+    return RadioField(
+        item.text,
+        choices=options(item.scale.items()),
+        coerce=_score,
+        validate_choice=False,
+        validators=[
+            Optional(),
+            AnyOf(
+                list(item.scale),
+                message=_l("Bitte wählen Sie eine der Antworten oder lassen Sie die Frage aus."),
+            ),
+        ],
+    )
+
+
+_NO_NAMES = _l("Bitte schreiben Sie keine Namen und nichts, woran man Sie oder andere erkennt.")
+
+
+def _free_text(label: object) -> TextAreaField:
+    return TextAreaField(
+        label,
+        filters=[strip],
+        validators=[
+            Length(max=TEXT_LIMIT, message=_l("Bitte höchstens %(max)d Zeichen.")),
+            plain_text,
+        ],
+        description=_NO_NAMES,
+        render_kw={"rows": 4, "maxlength": TEXT_LIMIT},
+    )
+
+
+class SessionFeedbackForm(FlaskForm):
+    """The anonymous feedback after a session. Every question may be left out."""
+
+    respect = _item_field("respect")
+    fair = _item_field("fair")
+    explain = _item_field("explain")
+    learned = _item_field("learned")
+    recommend = _item_field("recommend")
+    topics = _free_text(_l("Worüber sollten wir beim nächsten Mal sprechen? (freiwillig)"))
+    other = _free_text(_l("Möchten Sie uns sonst noch etwas sagen? (freiwillig)"))
+
+    def scores(self) -> dict[str, int | None]:
+        return {item.key: self[item.key].data for item in ITEMS}

@@ -20,7 +20,7 @@ from eventsapp.models import AccessPurpose, Registration
 from eventsapp.public import bp
 from eventsapp.public.forms import AddressChangeForm
 from eventsapp.ratelimits import client_limit, form_limits
-from eventsapp.services import access_links, address_change, feeds
+from eventsapp.services import access_links, address_change, feedback, feeds
 from eventsapp.services import registrations as rules
 
 
@@ -56,12 +56,30 @@ def _render_registration(
         address_form=(address_form or AddressChangeForm())
         if _can_change_address(registration)
         else None,
+        feedback_mails=feedback.wants_feedback_mail(registration.email),
     ), (422 if address_form is not None and address_form.errors else 200)
 
 
 @bp.get("/registrations/<token>")
 def registration(token: str):
     return _render_registration(_registration_or_404(token), token)
+
+
+@bp.post("/registrations/<token>/feedback-mails")
+def registration_feedback_mails(token: str):
+    """Whether the address gets asked for feedback after its dates (all of them)."""
+    registration = _registration_or_404(token)
+    if not ActionForm().validate_on_submit() or request.form.get("wanted") not in ("yes", "no"):
+        abort(400)
+    if request.form["wanted"] == "yes":
+        feedback.allow_feedback_mail(registration.email)
+        message = _("Erledigt: Nach Ihren Terminen bitten wir Sie wieder um Ihre Meinung.")
+    else:
+        feedback.stop_feedback_mail(registration.email)
+        message = _("Erledigt: Sie bekommen keine Bitten um Rückmeldung mehr.")
+    db.session.commit()
+    acknowledge(message, "feedback-mails")
+    return back_to(url_for("public.registration", token=token), "feedback-mails")
 
 
 @bp.post("/registrations/<token>/address")

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from eventsapp.database import db
-from eventsapp.models import Format, Organisation, Visibility
+from eventsapp.models import FeedbackAudience, Format, Organisation, Visibility
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,8 @@ class FormatValues:
     announcement_partners: list[Organisation]
     # Practical information for attendees: attribute name -> value (models/practical.py).
     practical: dict[str, object] = field(default_factory=dict)
+    feedback_audience: FeedbackAudience = FeedbackAudience.ATTENDED
+    feedback_delay_hours: int = 3
 
 
 def slugify(text: str) -> str:
@@ -65,6 +67,8 @@ def _apply(format: Format, values: FormatValues) -> None:
     format.reminder_offsets = ",".join(str(m) for m in values.reminder_minutes)
     format.announce_to_all_partners = values.announce_to_all_partners
     format.announcement_partners = list(values.announcement_partners)
+    format.feedback_audience = values.feedback_audience
+    format.feedback_delay_hours = values.feedback_delay_hours
     for name, value in values.practical.items():
         setattr(format, name, value)
 

@@ -1,4 +1,5 @@
-"""Scheduled work: reminders, contingent releases, forgetting what is no longer needed."""
+"""Scheduled work: reminders, contingent releases, feedback rounds, forgetting what is no
+longer needed."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from eventsapp.models import (
 from eventsapp.services import (
     access_links,
     contingents,
+    feedback,
     partner_registrations,
     personal_data,
     subscriptions,
@@ -39,6 +41,10 @@ class JobReport:
     bodies_purged: int = 0
     anonymised: int = 0
     links_expired: int = 0
+    feedback_invitations: int = 0
+    feedback_reminders: int = 0
+    feedback_links_closed: int = 0
+    feedback_texts_deleted: int = 0
 
     def __str__(self) -> str:
         return (
@@ -49,7 +55,11 @@ class JobReport:
             f"{self.unconfirmed_deleted} unconfirmed subscriptions deleted, "
             f"{self.bodies_purged} old mails emptied, "
             f"{self.anonymised} registrations anonymised, "
-            f"{self.links_expired} expired links deleted"
+            f"{self.links_expired} expired links deleted, "
+            f"{self.feedback_invitations} feedback invitations and "
+            f"{self.feedback_reminders} reminders queued, "
+            f"{self.feedback_links_closed} feedback links closed, "
+            f"{self.feedback_texts_deleted} unreleased feedback texts deleted"
         )
 
 
@@ -120,4 +130,8 @@ def run_jobs(*, now: datetime, retention_days: int, registration_days: int) -> J
         anonymised=personal_data.anonymise_past_registrations(
             now=now, retention_days=registration_days
         ),
+        feedback_invitations=feedback.invite_due(now=now),
+        feedback_reminders=feedback.remind_due(now=now),
+        feedback_links_closed=feedback.close_rounds(now=now),
+        feedback_texts_deleted=feedback.forget_texts(now=now, retention_days=registration_days),
     )

@@ -28,7 +28,7 @@ from eventsapp.models import (
     Subscription,
     User,
 )
-from eventsapp.services import access_links
+from eventsapp.services import access_links, feedback
 from eventsapp.services.registrations import cancel_registration
 from eventsapp.tokens import hash_token
 
@@ -149,6 +149,8 @@ def export(email: str) -> dict[str, Any]:
             "last_login_at": _iso(user.last_login_at),
         },
         "calendar_feed": None if feed is None else {"created_at": _iso(feed.created_at)},
+        # Answers to feedback are anonymous: nothing here says whether or what one gave.
+        "feedback_mails": feedback.wants_feedback_mail(email),
         "mails": [
             {
                 "subject": _subject(m),
@@ -183,6 +185,8 @@ def erase(email: str, *, now: datetime) -> None:
     # Whatever was queued for or names the address goes, the cancellation mails above too.
     db.session.execute(delete(OutboxMessage).where(mails_about(email)))
     access_links.revoke_links(email=email, registration_ids=[r.id for r in registrations])
+    feedback.stop_feedback_mail(email)  # open feedback links close
+    feedback.allow_feedback_mail(email)  # and the address leaves the "no feedback" list
     for registration in registrations:
         _anonymise(registration, now)
     db.session.execute(delete(Subscription).where(Subscription.email == email))

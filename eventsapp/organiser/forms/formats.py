@@ -70,6 +70,24 @@ class FormatForm(PracticalFields, FlaskForm):
         coerce=int,
         validate_choice=True,
     )
+    feedback_audience = RadioField(
+        **CHOICE_MESSAGES,
+        label=_l("Nach dem Termin anonym um Rückmeldung bitten"),
+        choices=options(
+            [
+                (
+                    "attended",
+                    _l("wer eingecheckt wurde (ohne Check-in: alle mit bestätigter Anmeldung)"),
+                ),
+                ("confirmed", _l("alle mit bestätigter Anmeldung")),
+                ("nobody", _l("niemanden")),
+            ]
+        ),
+        default="attended",
+    )
+    feedback_delay_hours = number_field(
+        _l("Bitte um Rückmeldung: Stunden nach dem Ende"), 1, 7 * 24, default=3
+    )
 
     def validate_reminder_hours(self, field: StringField) -> None:
         try:
