@@ -18,6 +18,7 @@ from eventsapp.database import db, utcnow
 from eventsapp.models import (
     SEAT_HOLDING,
     Contingent,
+    FeedbackResponse,
     Format,
     Organisation,
     OutboxMessage,
@@ -42,6 +43,7 @@ MODELS = (
     Registration,
     Subscription,
     OutboxMessage,
+    FeedbackResponse,
 )
 
 
@@ -64,6 +66,10 @@ def _sessions(slug: str) -> list[Session]:
             select(Session).join(Format).where(Format.slug == slug).order_by(Session.starts_at)
         ).scalars()
     )
+
+
+def _upcoming(slug: str, now) -> list[Session]:
+    return [session for session in _sessions(slug) if session.starts_at > now]
 
 
 def _registrations(session: Session) -> list[Registration]:
@@ -96,9 +102,27 @@ def test_demo_data_is_complete_and_idempotent(app, runner):
 
         now = utcnow()
         for slug in ("blick-in-die-polizei", "blick-in-die-organisation"):
-            sessions = _sessions(slug)
+            held = [s for s in _sessions(slug) if s.starts_at < now]
+            sessions = _upcoming(slug, now)
             assert len(sessions) >= 5
-            assert all(s.starts_at > now for s in sessions)
+            # The past four months took place: people came, and answered afterwards.
+            assert 3 <= len(held) <= 5
+            assert all(s.starts_at > now - timedelta(days=125) for s in held)
+            for session in held[:3]:
+                came = [r for r in _registrations(session) if r.attended]
+                answered = db.session.scalar(
+                    select(func.count()).where(FeedbackResponse.session_id == session.id)
+                )
+                assert 0 < answered <= len(came) <= len(_registrations(session))
+                assert session.feedback_invited_at > session.ends_at
+            assert any(r.attended is False for s in held for r in _registrations(s))  # no-shows
+            assert any(
+                db.session.scalar(
+                    select(func.count()).where(FeedbackResponse.session_id == session.id)
+                )
+                >= 5
+                for session in held
+            )
             assert all(s.status == SessionStatus.PUBLISHED for s in sessions[2:])
             assert sessions[-1].starts_at > now + timedelta(days=150)
             assert sessions[-1].starts_at < now + timedelta(days=200)
@@ -179,8 +203,8 @@ def test_demo_shows_every_state(app, runner):
     assert runner.invoke(args=["demo-data"]).exit_code == 0
     with app.app_context():
         now = utcnow()
-        police, cancelled = _sessions("blick-in-die-polizei")[:2]
-        visit = _sessions("blick-in-die-organisation")[0]
+        police, cancelled = _upcoming("blick-in-die-polizei", now)[:2]
+        visit = _upcoming("blick-in-die-organisation", now)[0]
 
         # Approval: most approved, some still pending; two partners hold seats, one of them
         # used by the VMDO member's account.
@@ -213,7 +237,9 @@ def test_demo_shows_every_state(app, runner):
 
         # The services queued mail for all of this; none of it is left to send.
         assert db.session.execute(select(func.count(OutboxMessage.id))).scalar_one() == 0
-        assert db.session.execute(select(func.count(Publication.id))).scalar_one() == 2
+        # Each format published twice: its past dates (when they were planned), then the
+        # coming ones.
+        assert db.session.execute(select(func.count(Publication.id))).scalar_one() == 4
 
 
 def test_demo_data_keeps_mail_queued_before_it(app, runner):

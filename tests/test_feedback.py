@@ -21,13 +21,25 @@ from eventsapp.models import (
     FeedbackInvitation,
     FeedbackOptOut,
     FeedbackResponse,
+    Format,
+    OrganisationKind,
     Registration,
+    Role,
+    TextsState,
 )
 from eventsapp.services import feedback
 from eventsapp.services import registrations as rules
 from eventsapp.services.housekeeping import run_jobs
 from eventsapp.tokens import feedback_token, manage_token
-from tests.factories import applicant, make_format, make_session
+from tests.conftest import csrf_token
+from tests.factories import (
+    PASSWORD,
+    applicant,
+    make_format,
+    make_organisation,
+    make_session,
+    make_user,
+)
 from tests.test_accessibility import violations
 
 ENDED = utcnow().replace(microsecond=0) - timedelta(hours=5)
@@ -393,4 +405,113 @@ def test_the_form_is_answered_with_the_keyboard_alone(links, browser):
         assert (response.respect, response.recommend) == (2, 4)
         assert (response.fair, response.explain, response.learned) == (None, None, None)
         assert response.topics == "Wie werden Beschwerden bearbeitet?"
+    page.close()
+
+
+# --- the organisers' page: how many answered, and the free texts ---------------------------
+
+
+def _answered(app, format_id: int, count: int) -> int:
+    """A date of the format that ended, `count` of whose people answered with free texts."""
+    with app.app_context():
+        format = db.session.get(Format, format_id)
+        session = make_session(format, starts_at=ENDED - timedelta(hours=2), ends_at=ENDED)
+        for n in range(count):
+            rules.register_for_session(session, applicant(f"f{n}"), now=ENDED - timedelta(days=1))
+        feedback.invite_due(now=ENDED + timedelta(hours=3))
+        for invitation in db.session.scalars(select(FeedbackInvitation)).all():
+            token = feedback_token(invitation.token_nonce)
+            assert feedback.answer(token, feedback.Answers({}, topics="Ausweiskontrollen"))
+        db.session.commit()
+        return session.id
+
+
+def test_texts_wait_for_five_answers(app, office):
+    session_id = _answered(app, office["format"], 4)
+    page = office["client"].get(f"/organiser/sessions/{session_id}/feedback")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Antworten: weniger als 5" in html
+    assert "Ausweiskontrollen" not in html
+
+
+def test_an_organiser_releases_or_hides_a_text_with_a_reason(app, office):
+    session_id = _answered(app, office["format"], 5)
+    client = office["client"]
+    url = f"/organiser/sessions/{session_id}/feedback"
+    html = client.get(url).get_data(as_text=True)
+    assert "Antworten: 5" in html and html.count("Ausweiskontrollen") == 5
+    with app.app_context():
+        first, second = sorted(db.session.scalars(select(FeedbackResponse.id)).all())[:2]
+    token = re.search(r'name="t\w+-csrf_token" type="hidden" value="([^"]+)"', html)[1]
+
+    def decide(response_id: str, decision: str, reason: str = ""):
+        prefix = f"t{response_id[:12]}"
+        data = {"decision": decision, "reason": reason, "csrf_token": token}
+        return client.post(
+            f"{url}/{response_id}", data={f"{prefix}-{key}": value for key, value in data.items()}
+        )
+
+    refused = decide(first, "hidden")  # hiding needs a reason
+    assert refused.status_code == 422
+    assert f'id="t{first[:12]}-reason-error"' in refused.get_data(as_text=True)
+    done = decide(first, "hidden", "nennt eine Person")
+    assert done.status_code == 303 and done.headers["Location"].endswith(f"#text-{first[:12]}-done")
+    assert decide(second, "released").status_code == 303
+    with app.app_context():
+        hidden, released = (
+            db.session.get(FeedbackResponse, first),
+            db.session.get(FeedbackResponse, second),
+        )
+        assert (hidden.texts_state, hidden.texts_reason) == (TextsState.HIDDEN, "nennt eine Person")
+        assert released.texts_state == TextsState.RELEASED
+        assert released.texts_decided_at is not None
+
+    # Unreleased texts go with the session's personal data; released ones stay.
+    with app.app_context():
+        feedback.forget_texts(now=ENDED + timedelta(days=91), retention_days=90)
+        db.session.commit()
+        kept = {r.id: r.topics for r in db.session.scalars(select(FeedbackResponse))}
+    assert kept[second] == "Ausweiskontrollen"
+    assert [topics for key, topics in kept.items() if key != second] == [""] * 4
+
+
+def test_another_host_sees_no_feedback(app, office):
+    with app.app_context():
+        other = make_format(title="Blick in die Organisation")  # hosted by someone else
+        db.session.commit()
+        other_id = other.id
+    session_id = _answered(app, other_id, 5)
+    assert office["client"].get(f"/organiser/sessions/{session_id}/feedback").status_code == 404
+    with app.app_context():
+        response_id = db.session.scalars(select(FeedbackResponse.id)).first()
+    token = csrf_token(office["client"], f"/organiser/sessions/{office['session']}")
+    answer = office["client"].post(
+        f"/organiser/sessions/{session_id}/feedback/{response_id}",
+        data={"csrf_token": token, "decision": "released"},
+    )
+    assert answer.status_code == 404
+
+
+@pytest.mark.parametrize("width", [320, 1280])
+@pytest.mark.parametrize("language", ["de", "ar"])
+def test_the_organisers_feedback_page_has_no_wcag_violations(live_app, browser, language, width):
+    app, base = live_app
+    with app.app_context():
+        host = make_organisation(OrganisationKind.HOST)
+        make_user(Role.ORGANISER, host, email="kim@polizei.example")
+        format_id = make_format(host, title="Blick in die Polizei").id
+        db.session.commit()
+    session_id = _answered(app, format_id, 5)
+    page = browser.new_page(viewport={"width": width, "height": 800})
+    page.goto(f"{base}/auth/login?lang={language}")
+    page.locator("#email").fill("kim@polizei.example")
+    page.locator("#password").fill(PASSWORD)
+    page.locator("form button[type=submit]").click()
+    page.goto(f"{base}/organiser/sessions/{session_id}/feedback")
+    assert violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.locator("#texts form button[type=submit]").first.click()  # no decision: errors
+    expect(page.locator(".error-summary").first).to_be_visible()
+    assert violations(page) == []
     page.close()

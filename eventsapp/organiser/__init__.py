@@ -2,7 +2,8 @@
 
 One blueprint, its views in one module per area: dashboard (overview and calendar),
 formats (formats and planning their dates), sessions, registrations (lists, manual add,
-approval, check-in) and contingents. `common` holds what they share.
+approval, check-in), contingents and feedback (a session's answers and their free texts).
+`common` holds what they share.
 """
 
 from flask import Blueprint
@@ -22,6 +23,7 @@ def require_organiser() -> None:
 from eventsapp.organiser import (  # noqa: E402, F401
     contingents,
     dashboard,
+    feedback,
     formats,
     registrations,
     sessions,

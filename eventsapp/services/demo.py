@@ -31,7 +31,14 @@ from eventsapp.models import (
     User,
     Visibility,
 )
-from eventsapp.services import accounts, contingents, registrations, scheduling, subscriptions
+from eventsapp.services import (
+    accounts,
+    contingents,
+    demo_history,
+    registrations,
+    scheduling,
+    subscriptions,
+)
 from eventsapp.services.demo_programme import (
     FORMATS,
     HOST,
@@ -88,6 +95,14 @@ def load_demo_data(*, now: datetime, months: int = 6) -> str:
         format = _create_format(spec, host, now=now)
         _followers(format, [organiser, member], now=now)
         venues = cycle([host] if spec["at_host"] else partners.values())
+        held = demo_history.past_dates(
+            format,
+            spec,
+            venues,
+            lambda session, count, when: _sign_up(session, count, now=when, offset=11),
+            now=now,
+        )
+        new_sessions += len(held)
         sessions = _plan_sessions(format, spec, venues, until=until, now=now)
         new_sessions += len(sessions)
         # The first dates have people in them already, so that the demo shows every state.
@@ -281,8 +296,7 @@ def _full_with_waitlist(session: Session, *, now: datetime) -> None:
 
 def _forget_demo_mail(*, after_id: int, now: datetime) -> None:
     """The services queued mail for all of this (announcements, confirmations, a
-    cancellation). Its recipients are made up and `make run` would write every one to
-    instance/mail/, so the mail queued here is dropped again."""
-    db.session.execute(
-        delete(OutboxMessage).where(OutboxMessage.id > after_id, OutboxMessage.created_at == now)
-    )
+    cancellation, the past dates' feedback invitations). Its recipients are made up and
+    `make run` would write every one to instance/mail/, so the mail queued here is dropped
+    again."""
+    db.session.execute(delete(OutboxMessage).where(OutboxMessage.id > after_id))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import joinedload
 
 from eventsapp.database import db
@@ -271,3 +271,47 @@ def forget_texts(*, now: datetime, retention_days: int) -> int:
         .execution_options(synchronize_session=False)
     )
     return result.rowcount or 0
+
+
+# --- what organisers see -------------------------------------------------------------------
+
+# Figures from fewer answers than this are shown as "fewer than 5", and free texts are shown
+# to no one until a session has this many responses: with three answers, who wrote what is
+# easy to guess.
+THRESHOLD = 5
+
+
+def response_count(session: Session) -> int:
+    return db.session.scalar(select(func.count()).where(FeedbackResponse.session_id == session.id))
+
+
+def texts_of(session: Session) -> list[FeedbackResponse]:
+    """The responses of a session that hold a free text, once it has THRESHOLD responses
+    (else none), in the order of their random keys."""
+    if response_count(session) < THRESHOLD:
+        return []
+    return list(
+        db.session.scalars(
+            select(FeedbackResponse)
+            .where(
+                FeedbackResponse.session_id == session.id,
+                (FeedbackResponse.topics != "") | (FeedbackResponse.other != ""),
+            )
+            .order_by(FeedbackResponse.id)
+        )
+    )
+
+
+def response_of(session: Session, response_id: str) -> FeedbackResponse | None:
+    response = db.session.get(FeedbackResponse, response_id[:32])
+    return response if response is not None and response.session_id == session.id else None
+
+
+def decide_texts(
+    response: FeedbackResponse, state: TextsState, reason: str, *, now: datetime
+) -> None:
+    """Release a response's free texts for reports and partners, or hide them; the reason
+    is kept with the decision."""
+    response.texts_state = state
+    response.texts_reason = reason
+    response.texts_decided_at = now
