@@ -16,6 +16,7 @@ from eventsapp import create_app
 from eventsapp.database import db, utcnow
 from eventsapp.models import (
     Contingent,
+    FeedbackResponse,
     Format,
     Organisation,
     OrganisationKind,
@@ -67,6 +68,12 @@ def _world(app) -> dict:
             release_at=session.starts_at - timedelta(days=1),
         )
         db.session.add(contingent)
+        # Five anonymous answers with free texts, so that the owner may decide on them.
+        answers = [
+            FeedbackResponse(session=session, round_on=session.starts_at.date(), topics="Thema")
+            for _ in range(5)
+        ]
+        db.session.add_all(answers)
         make_format(other, title="Format B")
         users = {
             "partner": make_user(Role.PARTNER, partner, email="p@example.org"),
@@ -81,6 +88,7 @@ def _world(app) -> dict:
             "draft_id": draft.id,
             "registration_id": registration.id,
             "contingent_id": contingent.id,
+            "response_id": answers[0].id,
             "organisation_id": own.id,
             "user_id": users["organiser"].id,
             "month": session.local_start.strftime("%Y-%m"),
@@ -94,6 +102,7 @@ def _url(endpoint: str, rule: str, world: dict) -> str:
         url = url.replace(f"<int:{name}>", str(world[name]))
     session_id = world["draft_id"] if endpoint == "organiser.session_skip" else world["session_id"]
     url = url.replace("<int:session_id>", str(session_id))
+    url = url.replace("<response_id>", world["response_id"])
     if endpoint == "organiser.calendar":
         url += f"?month={world['month']}"
     assert "<" not in url, url
