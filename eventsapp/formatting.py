@@ -6,14 +6,17 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
+from babel.numbers import format_decimal, format_percent
 from flask import Flask
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from eventsapp.calendar.practical import contact_line, practical_for, practical_text, venue_facts
 from eventsapp.i18n import LANGUAGE_NAMES, text_direction
 from eventsapp.models import Format, Session
+from eventsapp.services.reports import Masked
 from eventsapp.urls import calendar_app_links, external_url, subscription_links
 
 
@@ -94,6 +97,21 @@ def session_text_lang(session: Session, field: str) -> Markup:
     return Markup("")
 
 
+def figure(value: object, kind: str = "count") -> str:
+    """A report figure in the reader's language: a count, a mean ("2,7"), a share
+    ("12 %"); "fewer than 5" for a withheld figure, a dash for none."""
+    if isinstance(value, Masked):
+        return _("weniger als %(num)d", num=value.below)
+    if value is None:
+        return "–"
+    locale = get_locale()
+    if kind == "mean":
+        return format_decimal(value, "0.0", locale=locale)
+    if kind == "share":
+        return format_percent(value, locale=locale)
+    return format_decimal(value, locale=locale)
+
+
 def iso(value: datetime) -> str:
     return value.isoformat()
 
@@ -119,5 +137,6 @@ def register(app: Flask) -> None:
         language_names=LANGUAGE_NAMES,
         text_direction=text_direction,
         current_locale=get_locale,
+        figure=figure,
     )
     app.jinja_env.filters["iso"] = iso

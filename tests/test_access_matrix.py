@@ -103,6 +103,7 @@ def _url(endpoint: str, rule: str, world: dict) -> str:
     session_id = world["draft_id"] if endpoint == "organiser.session_skip" else world["session_id"]
     url = url.replace("<int:session_id>", str(session_id))
     url = url.replace("<response_id>", world["response_id"])
+    url = url.replace("<any(participation, feedback):table>", "participation")
     if endpoint == "organiser.calendar":
         url += f"?month={world['month']}"
     assert "<" not in url, url

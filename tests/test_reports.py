@@ -5,7 +5,10 @@ queries."""
 
 from __future__ import annotations
 
+import csv
+import io
 import random
+import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -19,9 +22,11 @@ from eventsapp.models import (
     Contingent,
     FeedbackInvitation,
     FeedbackResponse,
+    Format,
     OrganisationKind,
     Registration,
     RegistrationStatus,
+    Role,
     Session,
     SessionStatus,
 )
@@ -30,7 +35,15 @@ from eventsapp.services import registrations as rules
 from eventsapp.services.partner_registrations import colleague_applicant
 from eventsapp.services.reports import Grouping, Masked
 from eventsapp.tokens import feedback_token
-from tests.factories import applicant, make_format, make_organisation, make_session, make_user
+from tests.factories import (
+    PASSWORD,
+    applicant,
+    make_format,
+    make_organisation,
+    make_session,
+    make_user,
+)
+from tests.test_accessibility import violations
 
 YEAR_START = datetime(2026, 1, 1, tzinfo=UTC)
 NOW = datetime(2027, 1, 10, tzinfo=UTC)
@@ -232,3 +245,84 @@ def test_partner_figures_equal_the_rows_and_hide_small_numbers(ctx):
             came[organisation_id] < 5
         )
     assert str(Masked()) == "<5"
+
+
+# --- the page ------------------------------------------------------------------------------
+
+
+def test_the_reports_page_shows_the_year_and_withholds_small_numbers(app, office):
+    with app.app_context():
+        format = db.session.get(Format, office["format"])
+        ended = datetime(datetime.now(UTC).year, 1, 5, 16, tzinfo=UTC)
+        session = make_session(format, starts_at=ended, ends_at=ended + timedelta(hours=2))
+        for n in range(6):
+            registration = rules.register_for_session(
+                session, applicant(n), now=ended - timedelta(days=3)
+            )
+            rules.set_attendance(registration, n != 0, now=ended)
+        for _ in range(4):  # four answers: too few to show
+            db.session.add(
+                FeedbackResponse(session=session, round_on=ended.date(), respect=4, learned=3)
+            )
+        db.session.commit()
+    client = office["client"]
+    page = client.get(f"/organiser/reports?year={ended.year}&group=format")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Blick in die Polizei" in html
+    row, answers = re.findall(r"<th scope=\"row\">Blick in die Polizei</th>(.*?)</tr>", html, re.S)
+    assert ">6<" in row and ">5<" in row  # registrations; checked in
+    assert "17\xa0%" in row  # one of six did not come
+    assert "weniger als 5" not in row  # participation is not withheld
+    assert answers.count("weniger als 5") == 1 + len(ITEMS)  # the answers and every mean
+    csv_rows = _csv(client, f"/organiser/reports/feedback.csv?year={ended.year}&group=format")
+    assert csv_rows[1][0] == "Blick in die Polizei"
+    assert set(csv_rows[1][1:]) == {"weniger als 5"}  # every figure, counts and means
+    participation = _csv(
+        client, f"/organiser/reports/participation.csv?year={ended.year}&group=format"
+    )
+    assert participation[1][:8] == ["Blick in die Polizei", "1", "0", "10", "6", "6", "0", "5"]
+    assert participation[1][8] == "16,7"  # per cent who did not come
+    with app.app_context():
+        session = db.session.scalars(select(Session).where(Session.starts_at == ended)).one()
+        db.session.add(FeedbackResponse(session=session, round_on=ended.date(), respect=2))
+        db.session.commit()
+    html = client.get(f"/organiser/reports?year={ended.year}&group=format").get_data(as_text=True)
+    _, answers = re.findall(r"<th scope=\"row\">Blick in die Polizei</th>(.*?)</tr>", html, re.S)
+    assert "weniger als 5" not in answers
+    assert ">3,6<" in answers  # respect: (4 + 4 + 4 + 4 + 2) / 5
+    csv_rows = _csv(client, f"/organiser/reports/feedback.csv?year={ended.year}&group=format")
+    figures = dict(zip(csv_rows[0], csv_rows[1], strict=True))
+    assert figures["Antworten"] == "5"
+    assert (figures["Respekt: 4"], figures["Respekt: 2"]) == ("4", "1")
+    assert figures["Respekt: Mittelwert"] == "3,6"
+    # Nonsense in the address falls back to this year and the format grouping.
+    assert client.get("/organiser/reports?year=abc&group=x").status_code == 200
+
+
+def _csv(client, url: str) -> list[list[str]]:
+    answer = client.get(url)
+    assert answer.status_code == 200 and answer.mimetype == "text/csv"
+    text = answer.get_data().decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text), delimiter=";"))
+
+
+@pytest.mark.parametrize("width", [320, 1280])
+@pytest.mark.parametrize("language", ["de", "ar"])
+def test_the_reports_page_has_no_wcag_violations(live_app, browser, language, width):
+    app, base = live_app
+    with app.app_context():
+        _seed_year()
+        make_user(Role.ADMIN, email="kim@polizei.example")  # sees the whole programme
+        db.session.commit()
+    page = browser.new_page(viewport={"width": width, "height": 800})
+    page.goto(f"{base}/auth/login?lang={language}")
+    page.locator("#email").fill("kim@polizei.example")
+    page.locator("#password").fill(PASSWORD)
+    page.locator("form button[type=submit]").click()
+    for grouping in ("format", "quarter"):
+        page.goto(f"{base}/organiser/reports?year=2026&group={grouping}")
+        assert page.locator("tbody tr").count() > 1, grouping
+        assert violations(page) == [], grouping
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, grouping
+    page.close()

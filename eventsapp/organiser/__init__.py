@@ -2,7 +2,7 @@
 
 One blueprint, its views in one module per area: dashboard (overview and calendar),
 formats (formats and planning their dates), sessions, registrations (lists, manual add,
-approval, check-in), contingents and feedback (a session's answers and their free texts).
+approval, check-in), contingents, feedback (a session's answers and their free texts) and reports.
 `common` holds what they share.
 """
 
@@ -26,5 +26,6 @@ from eventsapp.organiser import (  # noqa: E402, F401
     feedback,
     formats,
     registrations,
+    reports,
     sessions,
 )

@@ -86,7 +86,7 @@ def _namesake_hint(registration: Registration) -> str:
     return " · ".join(part for part in parts if part)
 
 
-def _cell(value: object) -> str:
+def spreadsheet_cell(value: object) -> str:
     """Text as a spreadsheet shows it, never as a formula (CSV injection)."""
     text = "" if value is None else str(value)
     if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
@@ -114,9 +114,9 @@ def registrations_csv(session: Session) -> bytes:
         created = registration.created_at.astimezone(session.tz)
         writer.writerow(
             [
-                _cell(registration.name),
-                _cell(registration.email),
-                _cell(registration.organisation_name),
+                spreadsheet_cell(registration.name),
+                spreadsheet_cell(registration.email),
+                spreadsheet_cell(registration.organisation_name),
                 STATUS_LABELS[registration.status],
                 created.strftime("%d.%m.%Y %H:%M"),
                 "ja" if registration.attended else "",

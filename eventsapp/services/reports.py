@@ -133,19 +133,19 @@ class Group:
         return value if self.responses >= THRESHOLD else Masked()
 
 
-def sessions_in(start: datetime, end: datetime) -> list[Session]:
-    """Dates that took place or were called off with a start in [start, end)."""
-    return list(
-        db.session.scalars(
-            select(Session)
-            .where(
-                Session.starts_at >= start,
-                Session.starts_at < end,
-                Session.status.in_((SessionStatus.PUBLISHED, SessionStatus.CANCELLED)),
-            )
-            .order_by(Session.starts_at)
-        )
+def sessions_in(
+    start: datetime, end: datetime, *, format_ids: list[int] | None = None
+) -> list[Session]:
+    """Published and called-off dates with a start in [start, end); of the formats
+    `format_ids` only, when given (an organiser's own)."""
+    stmt = select(Session).where(
+        Session.starts_at >= start,
+        Session.starts_at < end,
+        Session.status.in_((SessionStatus.PUBLISHED, SessionStatus.CANCELLED)),
     )
+    if format_ids is not None:
+        stmt = stmt.where(Session.format_id.in_(format_ids))
+    return list(db.session.scalars(stmt.order_by(Session.starts_at)))
 
 
 def participation(sessions: Iterable[Session], *, now: datetime) -> dict[int, Participation]:
