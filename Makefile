@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: serve run test lint install install-test browser node bench-feeds bench-mail bench-load bench-answers translations
+.PHONY: serve run test lint install install-test browser node bench-feeds bench-mail bench-load bench-answers bench-reports translations
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -87,6 +87,10 @@ test: $(VENV)/.installed-test browser node $(MO_FILES)
 bench-feeds: $(VENV)/.installed-test
 	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python -m benchmarks.feeds
+
+## bench-reports: the report page of a year with 5,000 registrations and 2,000 answers
+bench-reports: $(VENV)/.installed-test
+	$(BIN)/python -m benchmarks.reports
 
 ## bench-mail: outbox delivery against the SMTP sink's own ceiling (docs/performance.md)
 bench-mail: $(VENV)/.installed-test

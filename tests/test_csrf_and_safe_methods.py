@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from eventsapp.database import db, utcnow
-from eventsapp.models import AccessPurpose, Contingent, OrganisationKind, Role, SessionStatus
+from eventsapp.models import (
+    AccessPurpose,
+    Contingent,
+    FeedbackResponse,
+    OrganisationKind,
+    Role,
+    SessionStatus,
+)
 from eventsapp.services import access_links, feeds, subscriptions
 from eventsapp.services import registrations as rules
 from eventsapp.tokens import manage_token
@@ -35,6 +42,8 @@ def _world(app) -> dict:
             release_at=session.starts_at - timedelta(days=1),
         )
         db.session.add(contingent)
+        answer = FeedbackResponse(session=session, round_on=session.starts_at.date())
+        db.session.add(answer)
         subscriptions.request_subscription(format, "fan@example.org", "de", now=utcnow())
         admin = make_user(Role.ADMIN, email="admin@example.org")
         db.session.commit()
@@ -49,6 +58,8 @@ def _world(app) -> dict:
             "draft_id": draft.id,
             "registration_id": registration.id,
             "contingent_id": contingent.id,
+            "response_id": answer.id,
+            "table": "participation",
             "organisation_id": host.id,
             "user_id": admin.id,
             "slug": "blick",

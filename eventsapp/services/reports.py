@@ -18,6 +18,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from eventsapp.database import db
 from eventsapp.feedback_items import DONT_KNOW, ITEMS, STEPS
@@ -145,6 +146,7 @@ def sessions_in(
     )
     if format_ids is not None:
         stmt = stmt.where(Session.format_id.in_(format_ids))
+    stmt = stmt.options(joinedload(Session.format), joinedload(Session.host_organisation))
     return list(db.session.scalars(stmt.order_by(Session.starts_at)))
 
 
