@@ -222,6 +222,9 @@ def answer(token: str, answers: Answers) -> bool:
     """Spend the link and record the answers, or do nothing and return False when the link
     is not open (used meanwhile, perhaps in another tab). Deleting the invitation is what
     spends it: of two answers sent at once, only one deletes the row."""
+    scores = {item.key: answers.scores.get(item.key) for item in ITEMS}
+    if any(value is not None and value not in ANSWER_VALUES for value in scores.values()):
+        raise ValueError("an answer outside the scale")  # the form refuses these first
     invitation = invitation_for(token)
     if invitation is None:
         return False
@@ -234,9 +237,6 @@ def answer(token: str, answers: Answers) -> bool:
     if spent.rowcount != 1:
         return False
     db.session.expunge(invitation)
-    scores = {item.key: answers.scores.get(item.key) for item in ITEMS}
-    if any(value is not None and value not in ANSWER_VALUES for value in scores.values()):
-        raise ValueError("an answer outside the scale")
     db.session.add(
         FeedbackResponse(
             session_id=session.id,
