@@ -49,7 +49,6 @@ from eventsapp.services.demo_programme import (
 from eventsapp.services.formats import FormatValues, create_format, slugify
 from eventsapp.services.recurrence import RecurrenceSpec
 from eventsapp.services.registrations import Applicant
-from eventsapp.services.scheduling import SessionDetails
 
 TIMEZONE = "Europe/Berlin"
 
@@ -205,12 +204,6 @@ def _followers(format: Format, users: list[User], *, now: datetime) -> None:
             subscriptions.confirm(subscription, now=now)
 
 
-def _holidays(moment: datetime) -> bool:
-    """Nobody plans a dialogue evening between Christmas and Epiphany."""
-    day = (moment.month, moment.day)
-    return day >= (12, 22) or day <= (1, 6)
-
-
 def _plan_sessions(
     format: Format, spec: dict, venues: Iterator[Organisation], *, until: date, now: datetime
 ) -> list[Session]:
@@ -226,27 +219,11 @@ def _plan_sessions(
         until=until,
     )
     scheduling.apply_recurrence(format, rule)
-    sessions = []
-    for draft in scheduling.generate_sessions(format, now=now):
-        if _holidays(draft.local_start):
-            scheduling.skip_draft(draft)
-            continue
-        venue = next(venues)
-        details = SessionDetails(
-            venue_name=venue.venue_name,
-            venue_address=venue.venue_address,
-            host_organisation=venue,
-            capacity=format.capacity,
-            languages=spec["languages"],
-            interpreting=spec["interpreting"],
-            note="",
-        )
-        scheduling.update_session_details(draft, details, now=now)
-        draft.translations = {
-            language: {"interpreting": text}
-            for language, text in spec.get("interpreting_translations", {}).items()
-        }
-        sessions.append(draft)
+    sessions = [
+        draft
+        for draft in scheduling.generate_sessions(format, now=now)
+        if demo_history.place(draft, venues, spec, now=now)
+    ]
     if sessions:
         scheduling.publish_sessions(format, sessions, now=now)
     return sessions

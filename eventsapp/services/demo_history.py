@@ -10,6 +10,7 @@ random generator, so every run of `flask demo-data` gives the same programme.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -61,19 +62,11 @@ def past_dates(format: Format, spec: dict, venues, people, *, now: datetime) -> 
         until=(now - timedelta(days=1)).date(),
     )
     scheduling.apply_recurrence(format, rule)
-    sessions = list(scheduling.generate_sessions(format, now=planned))
-    for draft in sessions:
-        venue: Organisation = next(venues)
-        details = SessionDetails(
-            venue_name=venue.venue_name,
-            venue_address=venue.venue_address,
-            host_organisation=venue,
-            capacity=format.capacity,
-            languages=spec["languages"],
-            interpreting=spec["interpreting"],
-            note="",
-        )
-        scheduling.update_session_details(draft, details, now=planned)
+    sessions = [
+        draft
+        for draft in scheduling.generate_sessions(format, now=planned)
+        if place(draft, venues, spec, now=planned)
+    ]
     if sessions:
         scheduling.publish_sessions(format, sessions, now=planned)
     generator = random.Random(f"{format.slug}")  # noqa: S311 - demo answers, not secrets
@@ -82,6 +75,36 @@ def past_dates(format: Format, spec: dict, venues, people, *, now: datetime) -> 
             continue
         _held(session, people, generator)
     return sessions
+
+
+def holidays(moment: datetime) -> bool:
+    """Between Christmas and Epiphany the programme pauses."""
+    day = (moment.month, moment.day)
+    return day >= (12, 22) or day <= (1, 6)
+
+
+def place(draft: Session, venues: Iterator[Organisation], spec: dict, *, now: datetime) -> bool:
+    """Give a generated draft the next venue, its languages and interpreting, as an
+    organiser does on the date's form; a draft in the holidays is skipped instead (False)."""
+    if holidays(draft.local_start):
+        scheduling.skip_draft(draft)
+        return False
+    venue = next(venues)
+    details = SessionDetails(
+        venue_name=venue.venue_name,
+        venue_address=venue.venue_address,
+        host_organisation=venue,
+        capacity=draft.format.capacity,
+        languages=spec["languages"],
+        interpreting=spec["interpreting"],
+        note="",
+    )
+    scheduling.update_session_details(draft, details, now=now)
+    draft.translations = {
+        language: {"interpreting": text}
+        for language, text in spec.get("interpreting_translations", {}).items()
+    }
+    return True
 
 
 def _held(session: Session, people, generator: random.Random) -> None:

@@ -200,6 +200,19 @@ def participation(sessions: Iterable[Session], *, now: datetime) -> dict[int, Pa
             one.waiting += count
         if attended:
             one.attended += count
+    for contingent, taken in _contingent_use(held):
+        one = figures[contingent.session_id]
+        one.contingent_seats += contingent.seats
+        one.contingent_used += taken
+        if contingent.released_handled_at is not None or contingent.release_at <= now:
+            one.contingent_released += contingent.seats - taken
+    return figures
+
+
+def _contingent_use(held: Iterable[int]) -> list[tuple[Contingent, int]]:
+    """The contingents of the dates `held`, each with the seats its partner's people took
+    (held at the end: confirmed or awaiting approval), never more than it kept."""
+    held = list(held)
     used = dict(
         db.session.execute(
             select(Registration.contingent_id, func.count())
@@ -211,14 +224,8 @@ def participation(sessions: Iterable[Session], *, now: datetime) -> dict[int, Pa
             .group_by(Registration.contingent_id)
         ).all()
     )
-    for contingent in db.session.scalars(select(Contingent).where(Contingent.session_id.in_(held))):
-        one = figures[contingent.session_id]
-        taken = min(used.get(contingent.id, 0), contingent.seats)
-        one.contingent_seats += contingent.seats
-        one.contingent_used += taken
-        if contingent.released_handled_at is not None or contingent.release_at <= now:
-            one.contingent_released += contingent.seats - taken
-    return figures
+    contingents = db.session.scalars(select(Contingent).where(Contingent.session_id.in_(held)))
+    return [(c, min(used.get(c.id, 0), c.seats)) for c in contingents]
 
 
 def _answers(session_ids: list[int]) -> dict[int, dict[str, Counter]]:
@@ -312,19 +319,8 @@ def partners(sessions: list[Session], *, now: datetime) -> dict[int, PartnerFigu
             one.confirmed += count
         if attended:
             one.attended += count
-    used = dict(
-        db.session.execute(
-            select(Registration.contingent_id, func.count())
-            .where(
-                Registration.session_id.in_(held),
-                Registration.contingent_id.is_not(None),
-                Registration.status.in_(SEAT_HOLDING),
-            )
-            .group_by(Registration.contingent_id)
-        ).all()
-    )
-    for contingent in db.session.scalars(select(Contingent).where(Contingent.session_id.in_(held))):
+    for contingent, taken in _contingent_use(held):
         one = figures[contingent.organisation_id]
         one.contingent_seats += contingent.seats
-        one.contingent_used += min(used.get(contingent.id, 0), contingent.seats)
+        one.contingent_used += taken
     return dict(figures)
