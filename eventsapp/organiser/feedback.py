@@ -40,7 +40,12 @@ def session_feedback(session_id: int):
 def feedback_texts(session_id: int, response_id: str):
     session = managed_session_or_404(session_id)
     response = feedback.response_of(session, response_id)
-    if response is None or response not in feedback.texts_of(session):
+    # Only texts the page shows can be decided on: none before THRESHOLD responses.
+    if (
+        response is None
+        or not (response.topics or response.other)
+        or feedback.response_count(session) < feedback.THRESHOLD
+    ):
         abort(404)
     form = _form(response.id)
     if not form.validate_on_submit():

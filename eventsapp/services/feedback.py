@@ -49,6 +49,15 @@ def wants_feedback_mail(email: str) -> bool:
     return db.session.get(FeedbackOptOut, address_key(email)) is None
 
 
+def without_feedback_mail(emails: list[str]) -> set[str]:
+    """Those of `emails` that want no feedback mail, in one query."""
+    keys = {address_key(email): email for email in emails}
+    found = db.session.scalars(
+        select(FeedbackOptOut.address_key).where(FeedbackOptOut.address_key.in_(keys))
+    )
+    return {keys[key] for key in found}
+
+
 def stop_feedback_mail(email: str) -> None:
     """No feedback mail to this address any more; its open links close."""
     if wants_feedback_mail(email):
@@ -86,7 +95,8 @@ def _recipients(session: Session) -> list[Registration]:
     ):
         # Check-in was used for this date: those who came.
         confirmed = [registration for registration in confirmed if registration.attended]
-    return [registration for registration in confirmed if wants_feedback_mail(registration.email)]
+    unwilling = without_feedback_mail([registration.email for registration in confirmed])
+    return [registration for registration in confirmed if registration.email not in unwilling]
 
 
 def _queue(invitation: FeedbackInvitation, kind: str, now: datetime) -> None:
@@ -169,13 +179,18 @@ def remind_due(*, now: datetime) -> int:
     reminded = 0
     for session in sessions:
         session.feedback_reminded_at = now
-        invitations = db.session.execute(
-            select(FeedbackInvitation)
-            .where(FeedbackInvitation.session_id == session.id)
-            .options(joinedload(FeedbackInvitation.registration))
-        ).scalars()
+        invitations = (
+            db.session.execute(
+                select(FeedbackInvitation)
+                .where(FeedbackInvitation.session_id == session.id)
+                .options(joinedload(FeedbackInvitation.registration))
+            )
+            .scalars()
+            .all()
+        )
+        unwilling = without_feedback_mail([i.registration.email for i in invitations])
         for invitation in invitations:
-            if wants_feedback_mail(invitation.registration.email):
+            if invitation.registration.email not in unwilling:
                 _queue(invitation, "reminder", now)
                 reminded += 1
     db.session.flush()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
 
@@ -65,6 +65,7 @@ class Participation:
     waiting: int = 0  # still on the waitlist when it took place: wanted a seat, got none
     attended: int = 0  # checked in
     checked: int = 0  # confirmed at dates where check-in was used: the base of no-shows
+    attended_where_checked: int = 0  # of those, checked in
     contingent_seats: int = 0  # kept for partners at held dates
     contingent_used: int = 0  # of those, taken by the partners' people
     contingent_released: int = 0  # left unused and given to the public at the release
@@ -74,28 +75,12 @@ class Participation:
     def no_shows(self) -> int:
         return self.checked - self.attended_where_checked
 
-    attended_where_checked: int = 0
-
     @property
     def no_show_rate(self) -> float | None:
         return self.no_shows / self.checked if self.checked else None
 
     def add(self, other: Participation) -> None:
-        for name in (
-            "held",
-            "cancelled",
-            "interpreted",
-            "seats",
-            "registrations",
-            "confirmed",
-            "waiting",
-            "attended",
-            "checked",
-            "attended_where_checked",
-            "contingent_seats",
-            "contingent_used",
-            "contingent_released",
-        ):
+        for name in (f.name for f in fields(self) if f.name != "languages"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.languages.update(other.languages)
 
