@@ -5,8 +5,9 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: serve run test lint install install-test browser node bench-feeds bench-mail bench-load bench-answers bench-reports translations
+.PHONY: serve run test lint install install-test browser node pdf-deps bench-feeds bench-mail bench-load bench-answers bench-reports translations
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +38,7 @@ translations: $(VENV)/.installed
 ## run: the app with demo data on SQLite at http://$(HOST):$(PORT); mail goes to instance/mail/
 ## (links in mails and feeds point there too, unless EVENTSAPP_BASE_URL is set)
 run: export EVENTSAPP_BASE_URL ?= http://$(HOST):$(PORT)
-run: $(VENV)/.installed $(MO_FILES)
+run: $(VENV)/.installed pdf-deps $(MO_FILES)
 	$(FLASK) db upgrade
 	$(FLASK) demo-data
 	@echo "eventsapp: http://$(HOST):$(PORT)  (links in mail: $$EVENTSAPP_BASE_URL; mail is written to instance/mail/ unless MAIL_SERVER is set)"
@@ -47,10 +48,21 @@ run: $(VENV)/.installed $(MO_FILES)
 	  $(FLASK) run --host $(HOST) --port $(PORT)'
 
 ## serve: production-style: gunicorn (gunicorn.conf.py) and a worker; see docs/operations.md
-serve: $(VENV)/.installed $(MO_FILES)
+serve: $(VENV)/.installed pdf-deps $(MO_FILES)
 	$(FLASK) db upgrade
 	@sh -c '$(FLASK) worker & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
 	  $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app'
+
+## pdf-deps: Pango for WeasyPrint and fonts with Latin, Turkish, Cyrillic and Arabic letters
+## for the report PDF (DejaVu and Noto from Debian; nothing is fetched at run time)
+pdf-deps:
+	@if ! fc-list :lang=ar 2>/dev/null | grep -q 'Noto Sans Arabic' \
+	    || ! fc-list :lang=uk 2>/dev/null | grep -q 'DejaVu Sans' \
+	    || ! ldconfig -p | grep -q libpangoft2-1.0; then \
+	  echo "installing Pango and the report fonts from Debian"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	    libpango-1.0-0 libpangoft2-1.0-0 fontconfig fonts-dejavu-core fonts-noto-core >/dev/null; \
+	fi
 
 ## browser: Debian's Chromium for the page tests (Playwright cannot download its own here)
 browser:
@@ -70,7 +82,7 @@ tests/js/node_modules/.installed: tests/js/package.json tests/js/package-lock.js
 	touch $@
 
 ## test: lint, the import layers (pyproject.toml), the whole suite on SQLite, then again on PostgreSQL when 127.0.0.1:5432 answers
-test: $(VENV)/.installed-test browser node $(MO_FILES)
+test: $(VENV)/.installed-test browser node pdf-deps $(MO_FILES)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/pytest

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from types import FrameType
+from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask, current_app
@@ -26,6 +27,7 @@ outbox_cli = AppGroup("outbox", help="Deliver queued mail.")
 users_cli = AppGroup("users", help="Manage accounts.")
 sessions_cli = AppGroup("sessions", help="Plan and change sessions, as organisers do.")
 jobs_cli = AppGroup("jobs", help="Housekeeping that runs on a schedule.")
+reports_cli = AppGroup("reports", help="The steering group's reports.")
 
 
 def _where() -> str:
@@ -379,8 +381,69 @@ def sessions_cancel(session_id: int, reason: str) -> None:
     click.echo(f"session {session.id} cancelled")
 
 
+# --- reports -------------------------------------------------------------------------------
+
+
+@reports_cli.command("export")
+@click.option("--format", "format_slug", default=None, help="Only this format (default: all).")
+@click.option("--year", required=True, type=int)
+@click.option(
+    "--group",
+    "grouping",
+    default="session",
+    show_default=True,
+    type=click.Choice(["session", "format", "host", "quarter", "year"]),
+)
+@click.option("--pdf", "pdf_file", type=click.File("wb"), help="Write the report as PDF.")
+@click.option("--csv-dir", type=click.Path(file_okay=False), help="Write both tables as CSV.")
+@click.option("--lang", default="de", show_default=True, help="Language of the PDF.")
+def reports_export(
+    format_slug: str | None,
+    year: int,
+    grouping: str,
+    pdf_file,
+    csv_dir: str | None,
+    lang: str,
+) -> None:
+    """Write a year's report as PDF and/or CSV, with the same figures (and the same
+    withheld ones) as the reports page."""
+    from pathlib import Path
+
+    from flask_babel import force_locale
+
+    from eventsapp.services import report_exports, report_pdf, reports
+
+    if pdf_file is None and csv_dir is None:
+        _fail("give --pdf FILE and/or --csv-dir DIR")
+    now = utcnow()
+    if not reports.FIRST_YEAR <= year <= now.year:
+        _fail(f"--year must be from {reports.FIRST_YEAR} to {now.year}")
+    if lang not in current_app.config["EVENTSAPP_LANGUAGES"]:
+        _fail(f"--lang must be one of {', '.join(current_app.config['EVENTSAPP_LANGUAGES'])}")
+    format_ids = None if format_slug is None else [_format_by_slug(format_slug).id]
+    zone = current_app.config["EVENTSAPP_TIMEZONE"]
+    report = reports.year_report(
+        year, reports.Grouping(grouping), zone=zone, now=now, format_ids=format_ids
+    )
+    if csv_dir is not None:
+        folder = Path(csv_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        for table, build in (
+            ("participation", report_exports.participation_csv),
+            ("feedback", report_exports.feedback_csv),
+        ):
+            path = folder / f"bericht-{table}-{year}-{grouping}.csv"
+            path.write_bytes(build(report.groups, report.grouping))
+            click.echo(f"written: {path}")
+    if pdf_file is not None:
+        # url_for and the templates need a request; its address is the configured one.
+        with current_app.test_request_context(), force_locale(lang):
+            pdf_file.write(report_pdf.pdf(report, today=now.astimezone(ZoneInfo(zone)).date()))
+        click.echo(f"written: {pdf_file.name}")
+
+
 def register(app: Flask) -> None:
-    for group in (outbox_cli, users_cli, sessions_cli, jobs_cli):
+    for group in (outbox_cli, users_cli, sessions_cli, jobs_cli, reports_cli):
         app.cli.add_command(group)
     app.cli.add_command(demo_data)
     app.cli.add_command(worker)

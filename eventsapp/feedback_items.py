@@ -42,6 +42,7 @@ AGREE_SCALE = {
 class Item:
     key: str  # the column of eventsapp.models.FeedbackResponse
     text: LazyString
+    short: LazyString  # a few words for chart legends and table headers
     scale: dict[int, LazyString]
     source: str
 
@@ -53,6 +54,7 @@ TRUST_ITEMS = (
             "Nach allem, was Sie gehört oder selbst erlebt haben: Wie oft behandelt die "
             "Polizei in Deutschland die Menschen mit Respekt?"
         ),
+        _l("Respekt"),
         OFTEN_SCALE,
         "ESS Round 5 (2010), D15 (plcrspc)",
     ),
@@ -62,6 +64,7 @@ TRUST_ITEMS = (
             "Wie oft trifft die Polizei in den Fällen, mit denen sie zu tun hat, faire und "
             "unparteiische Entscheidungen?"
         ),
+        _l("Faire Entscheidungen"),
         OFTEN_SCALE,
         "ESS Round 5 (2010), D16 (plcfrdc)",
     ),
@@ -71,6 +74,7 @@ TRUST_ITEMS = (
             "Wie oft erklärt die Polizei im Umgang mit den Menschen in Deutschland ihre "
             "Entscheidungen und ihr Handeln, wenn sie darum gebeten wird?"
         ),
+        _l("Entscheidungen erklärt"),
         OFTEN_SCALE,
         "ESS Round 5 (2010), D17 (plcexdc)",
     ),
@@ -79,12 +83,14 @@ SESSION_ITEMS = (
     Item(
         "learned",
         _l("Ich habe bei diesem Termin etwas Neues erfahren."),
+        _l("Neues erfahren"),
         AGREE_SCALE,
         "eventsapp",
     ),
     Item(
         "recommend",
         _l("Ich würde dieses Format weiterempfehlen."),
+        _l("Weiterempfehlen"),
         AGREE_SCALE,
         "eventsapp",
     ),

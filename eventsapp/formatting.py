@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
@@ -112,6 +112,11 @@ def figure(value: object, kind: str = "count") -> str:
     return format_decimal(value, locale=locale)
 
 
+def format_day(value: date) -> str:
+    """A calendar day in the reader's language ("12.03.2027")."""
+    return format_date(value, "medium", locale=get_locale())
+
+
 def iso(value: datetime) -> str:
     return value.isoformat()
 
@@ -138,5 +143,6 @@ def register(app: Flask) -> None:
         text_direction=text_direction,
         current_locale=get_locale,
         figure=figure,
+        format_day=format_day,
     )
     app.jinja_env.filters["iso"] = iso

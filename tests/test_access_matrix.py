@@ -7,9 +7,11 @@ records (an IDOR attempt for everyone else). Denied requests must change nothing
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from eventsapp import create_app
@@ -25,6 +27,7 @@ from eventsapp.models import (
     Role,
     Session,
     SessionStatus,
+    TextsState,
     User,
 )
 from eventsapp.services import registrations as rules
@@ -68,9 +71,15 @@ def _world(app) -> dict:
             release_at=session.starts_at - timedelta(days=1),
         )
         db.session.add(contingent)
-        # Five anonymous answers with free texts, so that the owner may decide on them.
+        # Five anonymous answers with free texts, so that the owner may decide on them;
+        # released, so that the owner may say what became of the topics.
         answers = [
-            FeedbackResponse(session=session, round_on=session.starts_at.date(), topics="Thema")
+            FeedbackResponse(
+                session=session,
+                round_on=session.starts_at.date(),
+                topics="Thema",
+                texts_state=TextsState.RELEASED,
+            )
             for _ in range(5)
         ]
         db.session.add_all(answers)
@@ -94,6 +103,14 @@ def _world(app) -> dict:
             "month": session.local_start.strftime("%Y-%m"),
             "emails": {role: user.email for role, user in users.items()},
         }
+
+
+def _text(response) -> str:
+    """What a response says: a PDF's text (its pages are compressed), else the body."""
+    if response.mimetype == "application/pdf":
+        pages = PdfReader(io.BytesIO(response.get_data())).pages
+        return " ".join(page.extract_text() for page in pages)
+    return response.get_data(as_text=True)
 
 
 def _url(endpoint: str, rule: str, world: dict) -> str:
@@ -206,7 +223,7 @@ def test_back_office_route_access(tmp_path, endpoint, rule, method):
         client = app.test_client()
         assert login(client, world["emails"][role]).status_code == 303
         response = _request(client, method, url)
-        body = response.get_data(as_text=True)
+        body = _text(response)
         if role == "partner" or (admin_only and role != "admin"):
             assert response.status_code == 403, (role, url, response.status_code)
             assert _snapshot(app) == before

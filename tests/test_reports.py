@@ -13,6 +13,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from eventsapp.database import db
@@ -29,12 +30,15 @@ from eventsapp.models import (
     Role,
     Session,
     SessionStatus,
+    TextsState,
+    TopicStatus,
 )
-from eventsapp.services import contingents, feedback, reports, scheduling
+from eventsapp.services import contingents, feedback, report_exports, reports, scheduling
 from eventsapp.services import registrations as rules
 from eventsapp.services.partner_registrations import colleague_applicant
 from eventsapp.services.reports import Grouping, Masked
 from eventsapp.tokens import feedback_token
+from tests.conftest import login
 from tests.factories import (
     PASSWORD,
     applicant,
@@ -59,7 +63,7 @@ def _seed_year(seed: int = 7) -> None:
         make_organisation(OrganisationKind.PARTNER, name=f"Verein {n:02d}") for n in range(12)
     ]
     members = [make_user(organisation=partner, role="partner") for partner in partners]
-    visit = make_format(police, title="Blick in die Polizei")
+    visit = make_format(police, title="Blick in die Polizei", slug="blick-in-die-polizei")
     outreach = make_format(partners[0], title="Blick in die Organisation")
     person = 0
     for n in range(44):
@@ -124,8 +128,19 @@ def _seed_year(seed: int = 7) -> None:
         ).all():
             if generator.random() < 0.6:
                 scores = {item.key: generator.choice((*STEPS, DONT_KNOW, None)) for item in ITEMS}
+                topic = f"Thema {person}" if generator.random() < 0.3 else ""
                 assert feedback.answer(
-                    feedback_token(invitation.token_nonce), feedback.Answers(scores)
+                    feedback_token(invitation.token_nonce), feedback.Answers(scores, topics=topic)
+                )
+        for n, response in enumerate(feedback.texts_of(session)):  # released, some decided
+            feedback.decide_texts(response, TextsState.RELEASED, "", now=session.ends_at)
+            if n % 3 == 1:
+                feedback.set_topic_status(
+                    response, TopicStatus.TAKEN_UP, taken_up_on=starts.date(), note=""
+                )
+            elif n % 3 == 2:
+                feedback.set_topic_status(
+                    response, TopicStatus.NOT_NOW, taken_up_on=None, note="Nicht unser Thema."
                 )
     db.session.commit()
 
@@ -245,6 +260,25 @@ def test_partner_figures_equal_the_rows_and_hide_small_numbers(ctx):
             came[organisation_id] < 5
         )
     assert str(Masked()) == "<5"
+    # The partners' table of the report, in CSV and the API, says the same.
+    report = reports.year_report(2026, Grouping.FORMAT, zone="Europe/Berlin", now=NOW)
+    listed = {organisation.id: one for organisation, one in report.partners}
+    assert listed.keys() == found.keys()
+    rows = list(
+        csv.reader(
+            io.StringIO(report_exports.partners_csv(report).decode("utf-8-sig")), delimiter=";"
+        )
+    )
+    api = report_exports.report_json(report)["partners"]
+    assert len(rows) - 1 == len(api) == len(found)
+    for (organisation, one), row, entry in zip(report.partners, rows[1:], api, strict=True):
+        assert row[0] == organisation.name and entry["organisation"] == organisation.slug
+        if came[organisation.id] < 5:
+            assert row[1:4] == ["weniger als 5"] * 3
+            assert entry["checked_in"] == "fewer than 5"
+        else:
+            assert row[1] == str(by_partner[organisation.id])
+            assert entry["checked_in"] == came[organisation.id]
 
 
 # --- the page ------------------------------------------------------------------------------
@@ -300,6 +334,91 @@ def test_the_reports_page_shows_the_year_and_withholds_small_numbers(app, office
     assert client.get("/organiser/reports?year=abc&group=x").status_code == 200
 
 
+def _pdf_text(client, url: str) -> str:
+    answer = client.get(url)
+    assert answer.status_code == 200 and answer.mimetype == "application/pdf"
+    pages = PdfReader(io.BytesIO(answer.get_data())).pages
+    return " ".join(" ".join(page.extract_text().split()) for page in pages)
+
+
+def test_four_answers_are_withheld_in_page_csv_pdf_and_api_and_five_are_shown(app, office):
+    """The threshold holds in every view: with four responses no feedback figure appears
+    anywhere (page, CSV, PDF, API); with the fifth, all of them do."""
+    client = office["client"]
+    with app.app_context():
+        format = db.session.get(Format, office["format"])
+        ended = datetime(datetime.now(UTC).year, 1, 5, 16, tzinfo=UTC)
+        session = make_session(format, starts_at=ended, ends_at=ended + timedelta(hours=2))
+        for _ in range(4):
+            db.session.add(
+                FeedbackResponse(session=session, round_on=ended.date(), respect=4, fair=1)
+            )
+        db.session.commit()
+    query = f"year={ended.year}&group=session"
+
+    def views() -> tuple[str, list[list[str]], str, dict]:
+        html = client.get(f"/organiser/reports?{query}").get_data(as_text=True)
+        api = client.get(f"/api/v1/reports?{query}")
+        assert api.status_code == 200 and api.mimetype == "application/json"
+        return (
+            html,
+            _csv(client, f"/organiser/reports/feedback.csv?{query}"),
+            _pdf_text(client, f"/organiser/reports.pdf?{query}"),
+            api.get_json()["groups"][0]["feedback"],
+        )
+
+    html, csv_rows, pdf, api = views()
+    # The page: every figure of the answers, in every table that has them.
+    means = re.findall(r"data-label=\"(?:Respekt|Antworten)\">([^<]*)<", html)
+    assert "weniger als 5" in means and set(means) <= {"weniger als 5", "0", "–"}, means
+    assert "4,0" not in html and "1,0" not in html
+    assert set(csv_rows[1][1:]) == {"weniger als 5"}
+    assert "Antworten im Jahr: weniger als 5" in pdf
+    assert "4,0" not in pdf and "1,0" not in pdf
+    assert api["responses"] == "fewer than 5"
+    for item in api["items"].values():
+        assert item["mean"] == "fewer than 5"
+        assert set(item["distribution"].values()) == {"fewer than 5"}
+
+    with app.app_context():
+        session = db.session.scalars(select(Session).where(Session.starts_at == ended)).one()
+        db.session.add(FeedbackResponse(session=session, round_on=ended.date(), respect=4, fair=1))
+        db.session.commit()
+    html, csv_rows, pdf, api = views()
+    label = f"Blick in die Polizei, {ended:%d.%m.%Y}"
+    rows = re.findall(
+        rf"<th scope=\"row\">(?:{label}|{ended.year} Q1|{ended.year})</th>(.*?)</tr>", html, re.S
+    )
+    assert len(rows) >= 4  # the two tables by date, the two trend tables by quarter
+    assert all(">weniger als 5<" not in row for row in rows)
+    assert ">4,0<" in html and ">1,0<" in html  # respect and fairness means
+    figures = dict(zip(csv_rows[0], csv_rows[1], strict=True))
+    assert (figures["Antworten"], figures["Respekt: Mittelwert"]) == ("5", "4,0")
+    assert "Antworten im Jahr: 5" in pdf and "4,0" in pdf
+    assert api["responses"] == 5
+    assert api["items"]["respect"]["mean"] == 4.0
+    assert api["items"]["respect"]["distribution"] == {
+        "1": 0,
+        "2": 0,
+        "3": 0,
+        "4": 5,
+        "dont_know": 0,
+    }
+    assert api["items"]["learned"]["mean"] is None  # nobody answered it
+
+
+def test_the_reports_api_is_for_organisers_only(app, client, office):
+    answer = client.get("/api/v1/reports")
+    assert answer.status_code == 401 and answer.get_json()["error"]
+    with app.app_context():
+        make_user(Role.PARTNER, email="partner@verein.example")
+        db.session.commit()
+    assert login(client, "partner@verein.example").status_code == 303
+    assert client.get("/api/v1/reports").status_code == 403
+    assert office["client"].get("/api/v1/reports?year=1999").status_code == 400
+    assert office["client"].get("/api/v1/reports?group=nonsense").status_code == 400
+
+
 def _csv(client, url: str) -> list[list[str]]:
     answer = client.get(url)
     assert answer.status_code == 200 and answer.mimetype == "text/csv"
@@ -314,6 +433,8 @@ def test_the_reports_page_has_no_wcag_violations(live_app, browser, language, wi
     with app.app_context():
         _seed_year()
         make_user(Role.ADMIN, email="kim@polizei.example")  # sees the whole programme
+        partner = make_organisation(OrganisationKind.PARTNER, name="Verein West")
+        make_user(Role.PARTNER, organisation=partner, email="mitglied@west.example")
         db.session.commit()
     page = browser.new_page(viewport={"width": width, "height": 800})
     page.goto(f"{base}/auth/login?lang={language}")
@@ -323,6 +444,166 @@ def test_the_reports_page_has_no_wcag_violations(live_app, browser, language, wi
     for grouping in ("format", "quarter"):
         page.goto(f"{base}/organiser/reports?year=2026&group={grouping}")
         assert page.locator("tbody tr").count() > 1, grouping
+        # Three charts, each with a text alternative and a table of the same figures.
+        charts = page.locator("figure.chart img")
+        assert charts.count() == 3, grouping
+        for n in range(3):
+            assert len(charts.nth(n).get_attribute("alt")) > 40, grouping
+            assert charts.nth(n).evaluate("img => img.naturalWidth") > 0, grouping  # drawn
         assert violations(page) == [], grouping
         assert page.evaluate("document.documentElement.scrollWidth") <= width, grouping
     page.close()
+    # A partner organisation's member: their figures, the trust trend, the topics.
+    member = browser.new_page(viewport={"width": width, "height": 800})
+    member.goto(f"{base}/auth/login?lang={language}")
+    member.locator("#email").fill("mitglied@west.example")
+    member.locator("#password").fill(PASSWORD)
+    member.locator("form button[type=submit]").click()
+    member.goto(f"{base}/auth/account/reports?year=2026")
+    assert member.locator("figure.chart img[alt]").count() == 1
+    assert violations(member) == []
+    assert member.evaluate("document.documentElement.scrollWidth") <= width
+    member.close()
+
+
+def _released_topic(session: Session, topics: str, responses: int = 5) -> str:
+    """`responses` answers to `session`, the first with `topics`, its texts released."""
+    first = None
+    for n in range(responses):
+        response = FeedbackResponse(
+            session=session,
+            round_on=session.ends_at.date(),
+            respect=3,
+            topics=topics if n == 0 else "",
+        )
+        db.session.add(response)
+        first = first or response
+    db.session.flush()
+    feedback.decide_texts(first, TextsState.RELEASED, "", now=session.ends_at)
+    return first.id
+
+
+def test_an_organiser_records_what_became_of_a_topic_and_partners_read_it(app, office):
+    client = office["client"]
+    with app.app_context():
+        format = db.session.get(Format, office["format"])
+        ended = datetime(datetime.now(UTC).year, 1, 5, 16, tzinfo=UTC)
+        session = make_session(format, starts_at=ended, ends_at=ended + timedelta(hours=2))
+        response_id = _released_topic(session, "Racial Profiling bei Kontrollen")
+        partner = make_organisation(OrganisationKind.PARTNER, name="Verein Nord")
+        make_user(Role.PARTNER, organisation=partner, email="mitglied@nord.example")
+        db.session.commit()
+        session_id = session.id
+    page = f"/organiser/sessions/{session_id}/feedback"
+    url = f"{page}/{response_id}/topic"
+    prefix = f"s{response_id[:12]}-"
+
+    def post(**fields):
+        html = client.get(page).get_data(as_text=True)
+        token = re.search(r'csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+        data = {prefix + name: value for name, value in {"csrf_token": token, **fields}.items()}
+        return client.post(url, data=data)
+
+    # "Taken up" needs its day, "not now" its reason: refused next to the field, nothing kept.
+    refused = post(status="taken_up")
+    assert refused.status_code == 422
+    assert "Bitte geben Sie an, wann das Thema aufgegriffen wurde." in refused.get_data(True)
+    refused = post(status="not_now", note="  ")
+    assert refused.status_code == 422
+    assert "warum das Thema jetzt nicht aufgegriffen wird" in refused.get_data(True)
+    with app.app_context():
+        assert db.session.get(FeedbackResponse, response_id).topic_status == TopicStatus.OPEN
+    assert post(status="taken_up", taken_up_on=f"{ended.year}-02-16").status_code == 303
+    with app.app_context():
+        response = db.session.get(FeedbackResponse, response_id)
+        assert response.topic_status == TopicStatus.TAKEN_UP
+        assert response.topic_taken_up_on.isoformat() == f"{ended.year}-02-16"
+
+    # The partner's member reads the topic and its status, and the programme's trust trend.
+    member = app.test_client()
+    assert login(member, "mitglied@nord.example").status_code == 303
+    partner_page = member.get(f"/auth/account/reports?year={ended.year}")
+    html = partner_page.get_data(as_text=True)
+    assert partner_page.status_code == 200
+    assert "Racial Profiling bei Kontrollen" in html
+    assert "Aufgegriffen am <bdi>16.02." in html
+    assert 'class="chart"' in html and 'alt="Liniendiagramm' in html
+    # Their own people: none came, so every figure of theirs is withheld.
+    assert html.count("weniger als 5") >= 5
+    assert (
+        post(status="not_now", note="Dafür laden wir die Fachdienststelle ein.").status_code == 303
+    )
+    html = member.get(f"/auth/account/reports?year={ended.year}").get_data(as_text=True)
+    assert "Jetzt nicht, weil: <bdi>Dafür laden wir die Fachdienststelle ein.</bdi>" in html
+    # Organisers are sent to their reports; the partner page is not theirs.
+    assert client.get("/auth/account/reports").status_code == 303
+    # A topic not released has no status form.
+    with app.app_context():
+        hidden = FeedbackResponse(session_id=session_id, round_on=ended.date(), topics="x")
+        db.session.add(hidden)
+        db.session.commit()
+        hidden_id = hidden.id
+    html = client.get(page).get_data(as_text=True)
+    token = re.search(r'csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    data = {f"s{hidden_id[:12]}-csrf_token": token, f"s{hidden_id[:12]}-status": "open"}
+    assert client.post(f"{page}/{hidden_id}/topic", data=data).status_code == 404
+
+
+def test_partner_figures_on_their_page_appear_from_five_attendees(app, office):
+    with app.app_context():
+        format = db.session.get(Format, office["format"])
+        ended = datetime(datetime.now(UTC).year, 1, 5, 16, tzinfo=UTC)
+        session = make_session(format, starts_at=ended, ends_at=ended + timedelta(hours=2))
+        partner = make_organisation(OrganisationKind.PARTNER, name="Verein Süd")
+        member = make_user(Role.PARTNER, organisation=partner, email="mitglied@sued.example")
+        for n in range(5):
+            registration = rules.register_for_session(
+                session,
+                colleague_applicant(member, f"Person {n}", f"p{n}@sued.example", "de"),
+                now=ended - timedelta(days=3),
+            )
+            rules.set_attendance(registration, True, now=ended)
+        db.session.commit()
+    member_client = app.test_client()
+    assert login(member_client, "mitglied@sued.example").status_code == 303
+    html = member_client.get(f"/auth/account/reports?year={ended.year}").get_data(as_text=True)
+    row = re.search(rf"<th scope=\"row\">{ended.year} Q1</th>(.*?)</tr>", html, re.S).group(1)
+    assert "weniger als 5" not in row and row.count(">5<") == 3  # registered, confirmed, came
+
+
+def test_the_cli_writes_the_report_as_pdf_and_csv(app, runner, tmp_path):
+    with app.app_context():
+        _seed_year()
+        db.session.commit()
+    pdf = tmp_path / "bericht.pdf"
+    result = runner.invoke(
+        args=[
+            "reports",
+            "export",
+            "--format",
+            "blick-in-die-polizei",
+            "--year",
+            "2026",
+            "--pdf",
+            str(pdf),
+            "--csv-dir",
+            str(tmp_path),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    text = " ".join(page.extract_text() for page in PdfReader(pdf).pages)
+    assert "Bericht 2026" in text and "Blick in die Polizei" in text
+    assert "Blick in die Organisation" not in text  # only the format asked for
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                (tmp_path / "bericht-participation-2026-session.csv").read_text("utf-8-sig")
+            ),
+            delimiter=";",
+        )
+    )
+    assert len(rows) > 1 and all(row[0].startswith("Blick in die Polizei") for row in rows[1:])
+    failed = runner.invoke(args=["reports", "export", "--year", "2026"])
+    assert failed.exit_code != 0 and "--pdf" in failed.output
+    failed = runner.invoke(args=["reports", "export", "--year", "1999", "--pdf", str(pdf)])
+    assert failed.exit_code != 0 and "--year" in failed.output

@@ -1,4 +1,5 @@
-"""A small read-only JSON API of the sessions a visitor may see."""
+"""A small read-only JSON API: the sessions a visitor may see, and the reports for
+signed-in organisers."""
 
 from __future__ import annotations
 
@@ -15,9 +16,12 @@ from eventsapp.database import db, utcnow
 from eventsapp.errors import json_error
 from eventsapp.models import Format, Organisation, Session, SessionStatus
 from eventsapp.pagecache import cached_for_visitors, valid_until
+from eventsapp.services import overview
 from eventsapp.services import sessions as listing
 from eventsapp.services.recurrence import EARLIEST_DAY, LATEST_DAY, RecurrenceError, local_to_utc
 from eventsapp.services.registrations import seat_counts_for
+from eventsapp.services.report_exports import report_json
+from eventsapp.services.reports import FIRST_YEAR, Grouping, year_report
 from eventsapp.urls import external_url
 
 DAY_MESSAGE = f"from and to must be dates as YYYY-MM-DD from {EARLIEST_DAY} to {LATEST_DAY}"
@@ -84,3 +88,33 @@ def sessions():
     response.headers["Cache-Control"] = "private, no-cache" if viewer else "public, no-cache"
     response.headers["Vary"] = "Cookie"
     return response.make_conditional(request)
+
+
+@bp.get("/reports")
+def reports():
+    """GET /api/v1/reports?year=YYYY&group=session|format|host|quarter|year
+
+    The report of the reports page as JSON, for signed-in organisers (their formats) and
+    admins (the programme); figures on fewer than five responses read "fewer than 5"."""
+    if not current_user.is_authenticated:
+        return json_error("sign in as an organiser to read reports", 401)
+    if not current_user.is_organiser:
+        return json_error("reports are for organisers and admins", 403)
+    now = utcnow()
+    try:
+        year = int(request.args.get("year", now.year))
+        grouping = Grouping(request.args.get("group", Grouping.FORMAT))
+    except ValueError:
+        return json_error("year must be a year and group one of " + ", ".join(Grouping), 400)
+    if not FIRST_YEAR <= year <= now.year:
+        return json_error(f"year must be from {FIRST_YEAR} to {now.year}", 400)
+    own = None if current_user.is_admin else [f.id for f in overview.managed_formats(current_user)]
+    report = year_report(
+        year, grouping, zone=current_app.config["EVENTSAPP_TIMEZONE"], now=now, format_ids=own
+    )
+    response = Response(
+        json.dumps(report_json(report), ensure_ascii=False, separators=(",", ":")),
+        mimetype="application/json",
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -20,7 +29,7 @@ from eventsapp.auth.forms import (
 from eventsapp.database import db, utcnow
 from eventsapp.forms import ActionForm
 from eventsapp.ratelimits import form_limits
-from eventsapp.services import accounts, feeds, password_reset, subscriptions
+from eventsapp.services import accounts, feeds, password_reset, report_pdf, reports, subscriptions
 from eventsapp.services import partner_registrations as partners
 from eventsapp.services import registrations as rules
 from eventsapp.services import sessions as listing
@@ -249,4 +258,31 @@ def organisation_registration_cancel(registration_id: int):
         action=url_for("auth.organisation_registration_cancel", registration_id=registration.id),
         yes_label=_("Ja, stornieren"),
         back_url=url_for("auth.account", _anchor="organisation"),
+    )
+
+
+@bp.get("/account/reports")
+@login_required
+def partner_reports():
+    """A partner organisation's report: its people at the dates of a year, the programme's
+    trust trend and the topics people suggested, with what became of them. Organisers and
+    admins have the full reports."""
+    if current_user.is_organiser:
+        return redirect(url_for("organiser.reports_page"), 303)
+    if not current_user.is_partner or current_user.organisation_id is None:
+        abort(403)
+    now = utcnow()
+    zone = current_app.config["EVENTSAPP_TIMEZONE"]
+    try:
+        year = int(request.args.get("year", ""))
+    except ValueError:
+        year = now.year
+    if not reports.FIRST_YEAR <= year <= now.year:
+        year = now.year
+    partner = reports.partner_report(current_user.organisation_id, year, zone=zone, now=now)
+    return render_template(
+        "auth/partner_reports.html",
+        partner=partner,
+        years=range(now.year, reports.FIRST_YEAR - 1, -1),
+        **report_pdf.context(partner.programme),
     )

@@ -7,6 +7,7 @@ from eventsapp.models.feedback import (
     FeedbackOptOut,
     FeedbackResponse,
     TextsState,
+    TopicStatus,
 )
 from eventsapp.models.format import FeedbackAudience, Format, Visibility
 from eventsapp.models.organisation import Organisation, OrganisationKind
@@ -54,6 +55,7 @@ __all__ = [
     "SubscriptionSource",
     "SubscriptionStatus",
     "TextsState",
+    "TopicStatus",
     "User",
     "Visibility",
     "format_announcement_partners",

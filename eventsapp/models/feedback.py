@@ -33,6 +33,14 @@ class TextsState(enum.StrEnum):
     HIDDEN = "hidden"
 
 
+class TopicStatus(enum.StrEnum):
+    """What became of a released topic suggestion: the "you said, we did" list."""
+
+    OPEN = "open"
+    TAKEN_UP = "taken_up"  # on the day in topic_taken_up_on
+    NOT_NOW = "not_now"  # for the reason in topic_note
+
+
 def _random_key() -> str:
     return secrets.token_hex(16)
 
@@ -87,6 +95,18 @@ class FeedbackResponse(db.Model):
     )
     texts_reason: Mapped[str] = mapped_column(Text, default="")  # why released or hidden
     texts_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the organisers did with the suggested topics, shown with released texts.
+    topic_status: Mapped[TopicStatus] = mapped_column(
+        Enum(
+            TopicStatus,
+            native_enum=False,
+            length=20,
+            values_callable=lambda states: [s.value for s in states],
+        ),
+        default=TopicStatus.OPEN,
+    )
+    topic_taken_up_on: Mapped[date | None] = mapped_column(Date)
+    topic_note: Mapped[str] = mapped_column(Text, default="")  # "not now, because …"
 
     session: Mapped[Session] = relationship()
 

@@ -1,5 +1,6 @@
 """What the dates achieved, for the steering group: participation and feedback figures of
-a year, grouped by date, format, host, quarter or the whole year (services/reports.py).
+a year, grouped by date, format, host, quarter or the whole year (services/reports.py),
+with charts, the topics people suggested and what became of them, as CSV and as PDF.
 Admins see the whole programme, organisers the formats their organisation hosts."""
 
 from __future__ import annotations
@@ -11,12 +12,9 @@ from flask import Response, current_app, render_template, request
 from flask_login import current_user
 
 from eventsapp.database import utcnow
-from eventsapp.feedback_items import ITEMS
 from eventsapp.organiser import bp
-from eventsapp.services import overview, report_exports, reports
-from eventsapp.services.reports import Grouping
-
-FIRST_YEAR = 2024
+from eventsapp.services import overview, report_exports, report_pdf, reports
+from eventsapp.services.reports import FIRST_YEAR, Grouping
 
 
 def _year(now: datetime) -> int:
@@ -35,45 +33,62 @@ def _grouping() -> Grouping:
         return Grouping.FORMAT
 
 
-def _groups(now: datetime) -> tuple[int, Grouping, list[reports.Group]]:
-    """The year and grouping asked for, and the groups of the dates this user may see:
-    admins the whole programme, organisers the formats their organisation hosts."""
-    year = _year(now)
-    grouping = _grouping()
-    zone = ZoneInfo(current_app.config["EVENTSAPP_TIMEZONE"])
-    start = datetime(year, 1, 1, tzinfo=zone)
+def year_report(now: datetime) -> reports.YearReport:
+    """The year and grouping asked for, of the dates this user may see: admins the whole
+    programme, organisers the formats their organisation hosts."""
     own = None if current_user.is_admin else [f.id for f in overview.managed_formats(current_user)]
-    sessions = reports.sessions_in(start, start.replace(year=year + 1), format_ids=own)
-    return year, grouping, reports.report(sessions, grouping, now=now)
+    return reports.year_report(
+        _year(now),
+        _grouping(),
+        zone=current_app.config["EVENTSAPP_TIMEZONE"],
+        now=now,
+        format_ids=own,
+    )
+
+
+def _filename(report: reports.YearReport, kind: str, suffix: str) -> str:
+    return f"bericht-{kind}-{report.year}-{report.grouping}.{suffix}"
 
 
 @bp.get("/reports")
 def reports_page():
     now = utcnow()
-    year, grouping, groups = _groups(now)
+    report = year_report(now)
     return render_template(
         "organiser/reports.html",
-        year=year,
         years=range(now.year, FIRST_YEAR - 1, -1),
-        grouping=grouping,
         groupings=list(Grouping),
-        groups=groups,
-        items=ITEMS,
-        threshold=reports.THRESHOLD,
+        **report_pdf.context(report),
     )
 
 
-@bp.get("/reports/<any(participation, feedback):table>.csv")
+@bp.get("/reports/<any(participation, feedback, partners):table>.csv")
 def reports_csv(table: str):
-    year, grouping, groups = _groups(utcnow())
-    build = (
-        report_exports.participation_csv
-        if table == "participation"
-        else report_exports.feedback_csv
-    )
-    filename = f"bericht-{table}-{year}-{grouping}.csv"
+    report = year_report(utcnow())
+    if table == "partners":
+        body = report_exports.partners_csv(report)
+    elif table == "participation":
+        body = report_exports.participation_csv(report.groups, report.grouping)
+    else:
+        body = report_exports.feedback_csv(report.groups, report.grouping)
     return Response(
-        build(groups, grouping),
+        body,
         mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{_filename(report, table, "csv")}"'
+        },
+    )
+
+
+@bp.get("/reports.pdf")
+def reports_pdf():
+    now = utcnow()
+    report = year_report(now)
+    zone = ZoneInfo(current_app.config["EVENTSAPP_TIMEZONE"])
+    return Response(
+        report_pdf.pdf(report, today=now.astimezone(zone).date()),
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{_filename(report, "jahr", "pdf")}"'
+        },
     )

@@ -23,6 +23,8 @@ from eventsapp.models import (
     Organisation,
     RegistrationStatus,
     Session,
+    TextsState,
+    TopicStatus,
 )
 from eventsapp.services import feedback, registrations, scheduling
 from eventsapp.services.recurrence import RecurrenceSpec
@@ -126,6 +128,34 @@ def _held(session: Session, people, generator: random.Random) -> None:
     for invitation in invitations:
         if generator.random() < 0.7:
             feedback.answer(feedback_token(invitation.token_nonce), _answers(generator))
+    _topics_decided(session, generator)
+
+
+# Why a suggested topic was not taken up (yet): what the demo's organisers wrote.
+NOT_NOW = (
+    "Dafür laden wir die Fachdienststelle ein; der Termin dafür ist im nächsten Jahr.",
+    "Das liegt nicht bei der Polizei; wir haben die Frage an die Stadt weitergegeben.",
+)
+
+
+def _topics_decided(session: Session, generator: random.Random) -> None:
+    """The host's organisers read the texts two days later: the topic suggestions are
+    released, and some were taken up four weeks on or put off with a reason."""
+    decided = session.ends_at + timedelta(days=2)
+    for response in feedback.texts_of(session):
+        if not response.topics:
+            continue
+        feedback.decide_texts(response, TextsState.RELEASED, "", now=decided)
+        roll = generator.random()
+        if roll < 0.4:
+            taken_up_on = (session.local_start + timedelta(days=28)).date()
+            feedback.set_topic_status(
+                response, TopicStatus.TAKEN_UP, taken_up_on=taken_up_on, note=""
+            )
+        elif roll < 0.6:
+            feedback.set_topic_status(
+                response, TopicStatus.NOT_NOW, taken_up_on=None, note=generator.choice(NOT_NOW)
+            )
 
 
 def _answers(generator: random.Random) -> feedback.Answers:

@@ -10,7 +10,7 @@ deleting its row, and writes a response that names no one (eventsapp/models/feed
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, func, select, update
@@ -30,6 +30,7 @@ from eventsapp.models import (
     Session,
     SessionStatus,
     TextsState,
+    TopicStatus,
 )
 from eventsapp.tokens import address_key, feedback_token, hash_token, new_nonce
 from eventsapp.urls import external_url
@@ -330,3 +331,31 @@ def decide_texts(
     response.texts_state = state
     response.texts_reason = reason
     response.texts_decided_at = now
+
+
+def set_topic_status(
+    response: FeedbackResponse, status: TopicStatus, *, taken_up_on: date | None, note: str
+) -> None:
+    """Record what became of a released topic suggestion: taken up on a day, not now for a
+    reason, or open again."""
+    response.topic_status = status
+    response.topic_taken_up_on = taken_up_on if status == TopicStatus.TAKEN_UP else None
+    response.topic_note = note if status == TopicStatus.NOT_NOW else ""
+
+
+def released_topics(session_ids: list[int]) -> list[FeedbackResponse]:
+    """The released topic suggestions of these sessions, by session and then in the order
+    of their random keys: the "you said, we did" list."""
+    if not session_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(FeedbackResponse)
+            .where(
+                FeedbackResponse.session_id.in_(session_ids),
+                FeedbackResponse.texts_state == TextsState.RELEASED,
+                FeedbackResponse.topics != "",
+            )
+            .order_by(FeedbackResponse.session_id, FeedbackResponse.id)
+        )
+    )

@@ -11,9 +11,9 @@ from __future__ import annotations
 import csv
 import io
 
-from eventsapp.feedback_items import ITEMS
+from eventsapp.feedback_items import DONT_KNOW, ITEMS, STEPS
 from eventsapp.services.participants import spreadsheet_cell
-from eventsapp.services.reports import Group, Grouping, Masked
+from eventsapp.services.reports import Group, Grouping, Masked, YearReport
 
 GROUP_COLUMN = {
     Grouping.SESSION: "Termin",
@@ -111,3 +111,93 @@ def feedback_csv(groups: list[Group], grouping: Grouping) -> bytes:
             row.append(_number(group.shown(figures.mean), 1))
         rows.append(row)
     return _file(header, rows)
+
+
+def partners_csv(report: YearReport) -> bytes:
+    """Per partner organisation: its people's registrations at the held dates, confirmed,
+    checked in, and its contingent seats kept and used; withheld below five present."""
+    header = ["Partnerorganisation", "Anmeldungen", "bestätigt", "eingecheckt"]
+    header += ["Partnerplätze reserviert", "Partnerplätze genutzt"]
+    rows = [
+        [
+            spreadsheet_cell(organisation.name),
+            *(
+                _number(one.shown(value))
+                for value in (one.registrations, one.confirmed, one.attended)
+            ),
+            _number(one.contingent_seats),
+            _number(one.shown(one.contingent_used)),
+        ]
+        for organisation, one in report.partners
+    ]
+    return _file(header, rows)
+
+
+# --- the API ---------------------------------------------------------------------------------
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, Masked):
+        return f"fewer than {value.below}"
+    if isinstance(value, float):
+        return round(value, 2)
+    return value
+
+
+def report_json(report: YearReport) -> dict:
+    """The report as JSON for /api/v1/reports: the groups' participation and feedback
+    figures; a figure on fewer than five responses is the string "fewer than 5"."""
+    groups = []
+    for group in report.groups:
+        p = group.participation
+        groups.append(
+            {
+                "label": group.label,
+                "participation": {
+                    "held": p.held,
+                    "cancelled": p.cancelled,
+                    "seats": p.seats,
+                    "registrations": p.registrations,
+                    "confirmed": p.confirmed,
+                    "left_without_seat": p.waiting,
+                    "checked_in": p.attended,
+                    "no_show_rate": _json_value(p.no_show_rate),
+                    "contingent_seats": p.contingent_seats,
+                    "contingent_used": p.contingent_used,
+                    "contingent_released": p.contingent_released,
+                    "interpreted": p.interpreted,
+                },
+                "feedback": {
+                    "responses": _json_value(group.shown(group.responses)),
+                    "items": {
+                        item.key: {
+                            "mean": _json_value(group.shown(group.items[item.key].mean)),
+                            "distribution": {
+                                ("dont_know" if step == DONT_KNOW else str(step)): _json_value(
+                                    group.shown(group.items[item.key].counts[step])
+                                )
+                                for step in (*STEPS, DONT_KNOW)
+                            },
+                        }
+                        for item in ITEMS
+                    },
+                },
+            }
+        )
+    partners = [
+        {
+            "organisation": organisation.slug,
+            "registrations": _json_value(one.shown(one.registrations)),
+            "confirmed": _json_value(one.shown(one.confirmed)),
+            "checked_in": _json_value(one.shown(one.attended)),
+            "contingent_seats": one.contingent_seats,
+            "contingent_used": _json_value(one.shown(one.contingent_used)),
+        }
+        for organisation, one in report.partners
+    ]
+    return {
+        "year": report.year,
+        "grouping": str(report.grouping),
+        "groups": groups,
+        "partners": partners,
+    }

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -26,12 +27,15 @@ from eventsapp.models import (
     SEAT_HOLDING,
     Contingent,
     FeedbackResponse,
+    Organisation,
     Registration,
     RegistrationStatus,
     Session,
     SessionStatus,
 )
 from eventsapp.services.feedback import THRESHOLD
+
+FIRST_YEAR = 2024  # the first year with reports
 
 
 class Grouping(StrEnum):
@@ -244,30 +248,47 @@ def _group_of(session: Session, grouping: Grouping) -> tuple[tuple, str]:
     return (local.year,), str(local.year)
 
 
-def report(sessions: list[Session], grouping: Grouping, *, now: datetime) -> list[Group]:
-    """The figures of `sessions` by `grouping`, groups in their natural order."""
-    per_session = participation(sessions, now=now)
-    answers = _answers([s.id for s in sessions])
+@dataclass
+class Figures:
+    """Each session's participation and answers, counted once and then grouped as often
+    as a page needs (its tables and charts)."""
+
+    sessions: list[Session]
+    participation: dict[int, Participation]
+    answers: dict[int, dict[str, Counter]]
+
+
+def figures_of(sessions: list[Session], *, now: datetime) -> Figures:
+    return Figures(sessions, participation(sessions, now=now), _answers([s.id for s in sessions]))
+
+
+def grouped(figures: Figures, grouping: Grouping) -> list[Group]:
+    """The figures by `grouping`, groups in their natural order."""
     groups: dict[tuple, Group] = {}
-    for session in sessions:
+    for session in figures.sessions:
         key, label = _group_of(session, grouping)
         group = groups.setdefault(key, Group(key, label, [], Participation()))
         group.sessions.append(session)
-        group.participation.add(per_session[session.id])
-        counted = answers.get(session.id, {})
+        group.participation.add(figures.participation[session.id])
+        counted = figures.answers.get(session.id, {})
         # Every response has a value (maybe None) for the first item.
         group.responses += sum(counted.get(ITEMS[0].key, Counter()).values())
         for item in ITEMS:
-            figures = group.items.setdefault(
+            item_figures = group.items.setdefault(
                 item.key, ItemFigures(item.key, dict.fromkeys((*STEPS, DONT_KNOW), 0), 0)
             )
             for value, count in counted.get(item.key, Counter()).items():
                 if value is not None:
-                    figures.counts[value] += count
+                    item_figures.counts[value] += count
     for group in groups.values():
-        for figures in group.items.values():
-            figures.responses = group.responses
+        for item_figures in group.items.values():
+            item_figures.responses = group.responses
     return [groups[key] for key in sorted(groups)]
+
+
+def report(sessions: list[Session], grouping: Grouping, *, now: datetime) -> list[Group]:
+    """The figures of `sessions` by `grouping`."""
+    return grouped(figures_of(sessions, now=now), grouping)
 
 
 @dataclass
@@ -309,3 +330,70 @@ def partners(sessions: list[Session], *, now: datetime) -> dict[int, PartnerFigu
         one.contingent_seats += contingent.seats
         one.contingent_used += taken
     return dict(figures)
+
+
+@dataclass
+class YearReport:
+    """A year's report as the page, the PDF, the API and the CLI show it: the groups asked
+    for, the year's quarters (for the charts and the trend), and the whole year."""
+
+    year: int
+    grouping: Grouping
+    groups: list[Group]
+    quarters: list[Group]
+    total: Group | None  # None: no dates in the year
+    partners: list[tuple[Organisation, PartnerFigures]] = field(default_factory=list)
+
+
+def year_report(
+    year: int,
+    grouping: Grouping,
+    *,
+    zone: str,
+    now: datetime,
+    format_ids: list[int] | None = None,
+) -> YearReport:
+    """The report of the dates starting in `year` (local time in `zone`): of the formats
+    `format_ids` only, when given."""
+    start = datetime(year, 1, 1, tzinfo=ZoneInfo(zone))
+    sessions = sessions_in(start, start.replace(year=year + 1), format_ids=format_ids)
+    figures = figures_of(sessions, now=now)
+    total = grouped(figures, Grouping.YEAR)
+    per_partner = partners(sessions, now=now)
+    organisations = db.session.scalars(
+        select(Organisation).where(Organisation.id.in_(list(per_partner)))
+    )
+    return YearReport(
+        year,
+        grouping,
+        grouped(figures, grouping),
+        grouped(figures, Grouping.QUARTER),
+        total[0] if total else None,
+        sorted(((o, per_partner[o.id]) for o in organisations), key=lambda pair: pair[0].name),
+    )
+
+
+@dataclass
+class PartnerReport:
+    """What a partner organisation's members see: their own people's figures per quarter
+    and for the year (withheld below THRESHOLD attendees), and the programme's year (for
+    the trust trend and the released topics)."""
+
+    quarters: list[PartnerFigures]  # Q1..Q4
+    total: PartnerFigures
+    programme: YearReport
+
+
+def partner_report(organisation_id: int, year: int, *, zone: str, now: datetime) -> PartnerReport:
+    programme = year_report(year, Grouping.QUARTER, zone=zone, now=now)
+    sessions = [s for group in programme.groups for s in group.sessions]
+
+    def of(chosen: list[Session]) -> PartnerFigures:
+        return partners(chosen, now=now).get(organisation_id, PartnerFigures())
+
+    by_quarter: dict[int, list[Session]] = defaultdict(list)
+    for session in sessions:
+        by_quarter[(session.local_start.month - 1) // 3 + 1].append(session)
+    return PartnerReport(
+        [of(by_quarter[quarter]) for quarter in (1, 2, 3, 4)], of(sessions), programme
+    )

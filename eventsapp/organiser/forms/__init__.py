@@ -2,7 +2,7 @@
 
 from eventsapp.organiser.forms.common import MAX_CAPACITY
 from eventsapp.organiser.forms.contingents import ContingentForm
-from eventsapp.organiser.forms.feedback import TextsDecisionForm
+from eventsapp.organiser.forms.feedback import TextsDecisionForm, TopicStatusForm
 from eventsapp.organiser.forms.formats import (
     TRANSLATED_FIELDS,
     TRANSLATED_LANGUAGES,
@@ -42,4 +42,5 @@ __all__ = [
     "SessionForm",
     "SessionTranslationsForm",
     "TextsDecisionForm",
+    "TopicStatusForm",
 ]

@@ -1,4 +1,5 @@
-"""Deciding whether a feedback response's free texts may be shown."""
+"""Deciding whether a feedback response's free texts may be shown, and what became of a
+released topic suggestion."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
 from wtforms.validators import Length, ValidationError
 
-from eventsapp.forms import CHOICE_MESSAGES, options, plain_text, strip
+from eventsapp.forms import CHOICE_MESSAGES, RequiredWhen, date_field, options, plain_text, strip
 
 
 class TextsDecisionForm(FlaskForm):
@@ -34,3 +35,40 @@ class TextsDecisionForm(FlaskForm):
     def validate_reason(self, field: TextAreaField) -> None:
         if self.decision.data == "hidden" and not field.data:
             raise ValidationError(_l("Bitte begründen Sie, warum der Text nicht gezeigt wird."))
+
+
+class TopicStatusForm(FlaskForm):
+    """What became of a released topic: partners read it in the reports."""
+
+    status = RadioField(
+        **CHOICE_MESSAGES,
+        label=_l("Was daraus wurde"),
+        choices=options(
+            [
+                ("open", _l("noch offen")),
+                ("taken_up", _l("aufgegriffen am …")),
+                ("not_now", _l("jetzt nicht, weil …")),
+            ]
+        ),
+    )
+    taken_up_on = date_field(
+        _l("Aufgegriffen am"),
+        RequiredWhen(
+            lambda form: form.status.data == "taken_up",
+            _l("Bitte geben Sie an, wann das Thema aufgegriffen wurde."),
+        ),
+    )
+    note = TextAreaField(
+        _l("Warum jetzt nicht"),
+        filters=[strip],
+        validators=[
+            RequiredWhen(
+                lambda form: form.status.data == "not_now",
+                _l("Bitte schreiben Sie, warum das Thema jetzt nicht aufgegriffen wird."),
+            ),
+            Length(max=500, message=_l("Bitte höchstens %(max)d Zeichen.")),
+            plain_text,
+        ],
+        description=_l("Die Partnerorganisationen lesen diesen Satz im Bericht."),
+        render_kw={"rows": 2, "maxlength": 500},
+    )
