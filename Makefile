@@ -100,8 +100,8 @@ bench-feeds: $(VENV)/.installed-test
 	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python -m benchmarks.feeds
 
-## bench-reports: the report page of a year with 5,000 registrations and 2,000 answers
-bench-reports: $(VENV)/.installed-test
+## bench-reports: the report page, CSV, JSON and PDF of a year with 5,000 registrations and 2,000 answers
+bench-reports: $(VENV)/.installed-test pdf-deps
 	$(BIN)/python -m benchmarks.reports
 
 ## bench-mail: outbox delivery against the SMTP sink's own ceiling (docs/performance.md)
