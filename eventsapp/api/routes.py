@@ -16,12 +16,11 @@ from eventsapp.database import db, utcnow
 from eventsapp.errors import json_error
 from eventsapp.models import Format, Organisation, Session, SessionStatus
 from eventsapp.pagecache import cached_for_visitors, valid_until
-from eventsapp.services import overview
 from eventsapp.services import sessions as listing
 from eventsapp.services.recurrence import EARLIEST_DAY, LATEST_DAY, RecurrenceError, local_to_utc
 from eventsapp.services.registrations import seat_counts_for
 from eventsapp.services.report_exports import report_json
-from eventsapp.services.reports import FIRST_YEAR, Grouping, year_report
+from eventsapp.services.reports import FIRST_YEAR, Grouping, format_scope, year_report
 from eventsapp.urls import external_url
 
 DAY_MESSAGE = f"from and to must be dates as YYYY-MM-DD from {EARLIEST_DAY} to {LATEST_DAY}"
@@ -108,9 +107,12 @@ def reports():
         return json_error("year must be a year and group one of " + ", ".join(Grouping), 400)
     if not FIRST_YEAR <= year <= now.year:
         return json_error(f"year must be from {FIRST_YEAR} to {now.year}", 400)
-    own = None if current_user.is_admin else [f.id for f in overview.managed_formats(current_user)]
     report = year_report(
-        year, grouping, zone=current_app.config["EVENTSAPP_TIMEZONE"], now=now, format_ids=own
+        year,
+        grouping,
+        zone=current_app.config["EVENTSAPP_TIMEZONE"],
+        now=now,
+        format_ids=format_scope(current_user),
     )
     response = Response(
         json.dumps(report_json(report), ensure_ascii=False, separators=(",", ":")),

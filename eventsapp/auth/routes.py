@@ -273,16 +273,12 @@ def partner_reports():
         abort(403)
     now = utcnow()
     zone = current_app.config["EVENTSAPP_TIMEZONE"]
-    try:
-        year = int(request.args.get("year", ""))
-    except ValueError:
-        year = now.year
-    if not reports.FIRST_YEAR <= year <= now.year:
-        year = now.year
+    year = reports.year_or_current(request.args.get("year"), now=now)
     partner = reports.partner_report(current_user.organisation_id, year, zone=zone, now=now)
     return render_template(
         "auth/partner_reports.html",
         partner=partner,
         years=range(now.year, reports.FIRST_YEAR - 1, -1),
-        **report_pdf.context(partner.programme),
+        # The topics name dates: listed only where this member may see the date.
+        **report_pdf.context(partner.programme, audience=listing.audience_of(current_user)),
     )

@@ -13,17 +13,8 @@ from flask_login import current_user
 
 from eventsapp.database import utcnow
 from eventsapp.organiser import bp
-from eventsapp.services import overview, report_exports, report_pdf, reports
+from eventsapp.services import report_exports, report_pdf, reports
 from eventsapp.services.reports import FIRST_YEAR, Grouping
-
-
-def _year(now: datetime) -> int:
-    """The year asked for, else the current one; out of range falls back to it too."""
-    try:
-        year = int(request.args.get("year", ""))
-    except ValueError:
-        return now.year
-    return year if FIRST_YEAR <= year <= now.year else now.year
 
 
 def _grouping() -> Grouping:
@@ -36,13 +27,12 @@ def _grouping() -> Grouping:
 def year_report(now: datetime) -> reports.YearReport:
     """The year and grouping asked for, of the dates this user may see: admins the whole
     programme, organisers the formats their organisation hosts."""
-    own = None if current_user.is_admin else [f.id for f in overview.managed_formats(current_user)]
     return reports.year_report(
-        _year(now),
+        reports.year_or_current(request.args.get("year"), now=now),
         _grouping(),
         zone=current_app.config["EVENTSAPP_TIMEZONE"],
         now=now,
-        format_ids=own,
+        format_ids=reports.format_scope(current_user),
     )
 
 

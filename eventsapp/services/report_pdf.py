@@ -18,12 +18,19 @@ from weasyprint.urls import URLFetcher
 
 from eventsapp.feedback_items import DONT_KNOW, ITEMS, SESSION_ITEMS, STEPS, TRUST_ITEMS
 from eventsapp.services import feedback, report_charts
+from eventsapp.services import sessions as listing
 from eventsapp.services.reports import Masked, YearReport
+from eventsapp.services.sessions import Audience
 
 
-def context(report: YearReport) -> dict:
+def context(report: YearReport, *, audience: Audience | None = None) -> dict:
+    """What page and PDF show; with `audience`, topics only of the dates it may see (the
+    one visibility rule, services/sessions.py)."""
     quarters = report_charts.quarters_of(report.quarters, report.year)
     sessions = {s.id: s for group in report.groups for s in group.sessions}
+    if audience is not None:
+        shown = listing.visible_ids(audience, list(sessions))
+        sessions = {session_id: s for session_id, s in sessions.items() if session_id in shown}
     topics = [
         (sessions[session_id], list(responses))
         for session_id, responses in groupby(

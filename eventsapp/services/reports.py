@@ -32,10 +32,28 @@ from eventsapp.models import (
     RegistrationStatus,
     Session,
     SessionStatus,
+    User,
 )
+from eventsapp.services import overview
 from eventsapp.services.feedback import THRESHOLD
 
 FIRST_YEAR = 2024  # the first year with reports
+
+
+def year_or_current(value: str | None, *, now: datetime) -> int:
+    """The year a page's address asks for; anything else, or a year without reports,
+    is the current one (pages fall back; the API and the CLI refuse instead)."""
+    try:
+        year = int(value or "")
+    except ValueError:
+        return now.year
+    return year if FIRST_YEAR <= year <= now.year else now.year
+
+
+def format_scope(user: User) -> list[int] | None:
+    """The formats whose figures `user` reads: None (all) for admins, else the formats
+    their organisation hosts."""
+    return None if user.is_admin else [f.id for f in overview.managed_formats(user)]
 
 
 class Grouping(StrEnum):
