@@ -535,6 +535,10 @@ def test_an_organiser_records_what_became_of_a_topic_and_partners_read_it(app, o
     )
     html = member.get(f"/auth/account/reports?year={ended.year}").get_data(as_text=True)
     assert "Jetzt nicht, weil: <bdi>Dafür laden wir die Fachdienststelle ein.</bdi>" in html
+    # The steering group's PDF lists it too, the organisers' text kept whole in the sentence.
+    pdf = _pdf_text(client, f"/organiser/reports.pdf?year={ended.year}&group=session")
+    assert "Racial Profiling bei Kontrollen – Jetzt nicht, weil:" in pdf
+    assert "Dafür laden wir die Fachdienststelle ein." in pdf
     # Organisers are sent to their reports; the partner page is not theirs.
     assert client.get("/auth/account/reports").status_code == 303
     # A topic not released has no status form.

@@ -53,6 +53,9 @@ OPTIONS = dict(
     legend_at_bottom=True,
     legend_at_bottom_columns=3,
     truncate_legend=-1,
+    # Room under the last legend row: pygal measures it for Latin letters, and Arabic
+    # letters reach lower (the second row was cut off in the Arabic PDF).
+    margin_bottom=28,
     truncate_label=-1,
     print_values=False,
     show_y_guides=True,

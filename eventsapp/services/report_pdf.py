@@ -64,7 +64,11 @@ def context(report: YearReport, *, audience: Audience | None = None) -> dict:
 def pdf(report: YearReport, *, today: date) -> bytes:
     """The report as a PDF, in the language of the request (or of force_locale)."""
     html = render_template(
-        "organiser/report_print.html", **context(report), today=today, for_print=True
+        "organiser/report_print.html",
+        **context(report),
+        today=today,
+        for_print=True,
+        isolate=("\u2068", "\u2069"),  # FIRST STRONG ISOLATE … POP DIRECTIONAL ISOLATE
     )
     # Images inside the document only: nothing from the network or the disk.
     fetcher = URLFetcher(allowed_protocols={"data"})
