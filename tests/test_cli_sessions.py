@@ -10,7 +10,7 @@ from sqlalchemy import select
 from eventsapp.database import db, utcnow
 from eventsapp.models import Format, OutboxMessage, Publication, Session
 from eventsapp.services import registrations as rules
-from tests.factories import applicant, make_format
+from tests.factories import applicant, make_format, make_session
 
 
 def _planned_format(app) -> None:
@@ -83,3 +83,36 @@ def test_cli_errors_are_clear_and_change_nothing(app, runner):
     with app.app_context():
         assert db.session.execute(select(Session)).first() is None
         assert db.session.execute(select(Format)).scalar_one().slug == "blick"
+
+
+def test_the_cli_refuses_a_time_the_clocks_repeat_or_skip(app, runner):
+    """02:30 on 31.10.2027 happens twice in Berlin and calendar programs disagree which one
+    is meant; 02:30 on 28.03.2027 does not happen at all. Neither is stored, with or without
+    an offset, as a start or as an end, nor as a date of a format's rule."""
+    _planned_format(app)
+    with app.app_context():
+        format = db.session.execute(select(Format)).scalar_one()
+        session = make_session(format)
+        format.rdates = "2027-10-31T02:30"
+        format.rrule = None
+        db.session.commit()
+        session_id, before = session.id, (session.starts_at, session.ends_at, session.sequence)
+    move = ["sessions", "move", str(session_id)]
+    cases = [
+        ([*move, "--start", "2027-10-31T02:30"], "gibt es am 31.10.2027 zweimal"),
+        ([*move, "--start", "2027-10-31T02:30+01:00"], "gibt es am 31.10.2027 zweimal"),
+        ([*move, "--start", "2027-10-31T01:00", "--end", "2027-10-31T02:15"], "zweimal"),
+        ([*move, "--start", "2027-03-28T02:30"], "gibt es am 28.03.2027 nicht"),
+        (["sessions", "generate", "--format", "blick", "--until", "2027-12-31"], "zweimal"),
+    ]
+    for args, message in cases:
+        result = runner.invoke(args=args)
+        assert result.exit_code != 0, args
+        assert message in result.output, (args, result.output)
+    with app.app_context():
+        session = db.session.get(Session, session_id)
+        assert (session.starts_at, session.ends_at, session.sequence) == before
+        assert db.session.execute(select(Session)).scalars().all() == [session]
+    # An hour later the same night is unambiguous and moves the session.
+    result = runner.invoke(args=[*move, "--start", "2027-10-31T03:30"])
+    assert result.exit_code == 0 and "2027-10-31T03:30:00+01:00" in result.output

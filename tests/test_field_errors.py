@@ -34,6 +34,7 @@ from tests.factories import applicant, make_session
 
 # The night clocks go forward in Europe/Berlin: 02:00 to 03:00 does not exist.
 SPRING_FORWARD = date(2027, 3, 28)
+FALL_BACK = date(2027, 10, 31)  # 02:00-02:59 happens twice in Berlin
 
 
 def _database(app) -> dict[str, list[tuple]]:
@@ -185,6 +186,13 @@ def _a_date_in_the_skipped_hour(app, office, monkeypatch) -> None:
         db.session.commit()
 
 
+def _a_date_in_the_repeated_hour(app, office, monkeypatch) -> None:
+    with app.app_context():
+        format = db.session.get(Session, office["session"]).format
+        format.rdates = f"{FALL_BACK.isoformat()}T02:30"
+        db.session.commit()
+
+
 def _a_draft_and_no_choice_check(app, office, monkeypatch) -> None:
     with app.app_context():
         format = db.session.get(Session, office["session"]).format
@@ -216,6 +224,12 @@ CASES = {
         "release_time",
         "In dieser Nacht wird die Uhr vorgestellt.",
     ),
+    "contingent release time in the repeated hour": Case(
+        "contingent",
+        {"release_date": FALL_BACK.isoformat(), "release_time": "02:30"},
+        "release_time",
+        "In dieser Nacht wird die Uhr zurückgestellt.",
+    ),
     # services/scheduling.py, through the session edit form
     "session start in the skipped hour": Case(
         "edit",
@@ -228,6 +242,18 @@ CASES = {
         {"start_date": SPRING_FORWARD.isoformat(), "start_time": "01:00", "end_time": "02:30"},
         "end_time",
         "02:30 Uhr gibt es am 28.03.2027 nicht",
+    ),
+    "session start in the repeated hour": Case(
+        "edit",
+        {"start_date": FALL_BACK.isoformat(), "start_time": "02:30", "end_time": "04:00"},
+        "start_time",
+        "02:30 Uhr gibt es am 31.10.2027 zweimal",
+    ),
+    "session end in the repeated hour": Case(
+        "edit",
+        {"start_date": FALL_BACK.isoformat(), "start_time": "01:00", "end_time": "02:15"},
+        "end_time",
+        "02:15 Uhr gibt es am 31.10.2027 zweimal",
     ),
     "session start in the past": Case(
         "edit", {"start_date": "2020-01-01"}, "start_date", "in der Vergangenheit"
@@ -268,6 +294,18 @@ CASES = {
         "start_time",
         "In dieser Nacht wird die Uhr vorgestellt.",
     ),
+    "schedule time in the repeated hour": Case(
+        "schedule",
+        {"kind": "dates", "dates": FALL_BACK.strftime("%d.%m.%Y"), "start_time": "02:30"},
+        "start_time",
+        "In dieser Nacht wird die Uhr zurückgestellt.",
+    ),
+    "schedule series through the repeated hour": Case(
+        "schedule",
+        {"kind": "weekly", "weekday": "6", "start_date": "2027-10-03", "start_time": "02:30"},
+        "start_time",
+        "02:30 Uhr gibt es am 31.10.2027 zweimal",
+    ),
     # services/scheduling.py planned_local_starts and preview_dates, through "generate"
     "generate too many drafts": Case(
         "generate",
@@ -282,6 +320,13 @@ CASES = {
         "until",
         "In dieser Nacht wird die Uhr vorgestellt.",
         _a_date_in_the_skipped_hour,
+    ),
+    "generate a date in the repeated hour": Case(
+        "generate",
+        {"until": "2027-11-30"},
+        "until",
+        "In dieser Nacht wird die Uhr zurückgestellt.",
+        _a_date_in_the_repeated_hour,
     ),
     # services/scheduling.py publish_sessions
     "publish without a draft (the service's check)": Case(

@@ -38,7 +38,10 @@ def local_to_utc(local: datetime, timezone: str) -> datetime:
     """Place a naive local wall time in its zone and return it in UTC.
 
     A time that does not exist (the hour skipped when clocks go forward) is refused rather
-    than silently shifted. A time that exists twice (clocks go back) means the first one.
+    than silently shifted, and so is a time that exists twice (the hour repeated when clocks
+    go back): calendar programs disagree about which of the two such a time means (some
+    read the first, some the second), so a session there would start at different times
+    in different calendars.
     A day outside EARLIEST_DAY..LATEST_DAY is refused too: forms check their own fields, but
     rules expand beyond what was typed (a weekly series from December 2999), and the
     callers already turn a RecurrenceError into a message, where an OverflowError was a 500.
@@ -59,6 +62,16 @@ def local_to_utc(local: datetime, timezone: str) -> datetime:
             _l(
                 "%(time)s Uhr gibt es am %(date)s nicht: In dieser Nacht wird die Uhr "
                 "vorgestellt. Bitte wählen Sie eine andere Uhrzeit.",
+                time=local.strftime("%H:%M"),
+                date=local.strftime("%d.%m.%Y"),
+            ),
+            field="start_time",
+        )
+    if aware.utcoffset() != local.replace(tzinfo=zone, fold=1).utcoffset():
+        raise RecurrenceError(
+            _l(
+                "%(time)s Uhr gibt es am %(date)s zweimal: In dieser Nacht wird die Uhr "
+                "zurückgestellt. Bitte wählen Sie eine andere Uhrzeit.",
                 time=local.strftime("%H:%M"),
                 date=local.strftime("%d.%m.%Y"),
             ),
