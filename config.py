@@ -69,6 +69,11 @@ class Config:
     # Flask-Mail would silently drop mail whenever TESTING is on; tests use a real server.
     MAIL_SUPPRESS_SEND = False
     MAIL_FILE_DIR = os.environ.get("MAIL_FILE_DIR")  # None: instance/mail
+    # DKIM: sign every mail with this private key (PEM, RSA) under this selector; the
+    # domain defaults to the sender's. Off without a key file (docs/operations.md).
+    MAIL_DKIM_KEY_FILE = os.environ.get("MAIL_DKIM_KEY_FILE") or None
+    MAIL_DKIM_SELECTOR = os.environ.get("MAIL_DKIM_SELECTOR") or None
+    MAIL_DKIM_DOMAIN = os.environ.get("MAIL_DKIM_DOMAIN") or None
     # Refuse addresses whose domain takes no mail (MX/A lookup, 2 s; skipped without DNS).
     EMAIL_CHECK_DELIVERABILITY = _flag("EMAIL_CHECK_DELIVERABILITY", True)
     OUTBOX_BATCH_SIZE = _int("OUTBOX_BATCH_SIZE", 50)

@@ -36,6 +36,9 @@ def create_app(config: str | type | None = None, **overrides: Any) -> Flask:
         **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
     }
     _fill_instance_defaults(app)
+    from eventsapp.mail.transport import dkim_key
+
+    dkim_key(app.config)  # a DKIM key that is set but unusable stops here, not at a mail
     if app.config["PROXY_FIX_HOPS"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -298,6 +298,7 @@ class ReceivedMail:
     mail_from: str
     rcpt_tos: list[str]
     message: EmailMessage
+    data: bytes  # as it arrived, for checks that need the exact bytes (DKIM)
 
 
 @dataclass
@@ -308,7 +309,11 @@ class SMTPSink:
 
     async def handle_DATA(self, server, session, envelope) -> str:
         message = message_from_bytes(envelope.original_content, policy=policy.default)
-        self.messages.append(ReceivedMail(envelope.mail_from, list(envelope.rcpt_tos), message))
+        self.messages.append(
+            ReceivedMail(
+                envelope.mail_from, list(envelope.rcpt_tos), message, envelope.original_content
+            )
+        )
         return "250 Message accepted for delivery"
 
     def to(self, address: str) -> list[EmailMessage]:
