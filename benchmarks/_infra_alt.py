@@ -14,14 +14,17 @@ weighs: what eventsapp would do without it. Used by the benchmark only, never by
 from __future__ import annotations
 
 import functools
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import formatdate
+from email.utils import format_datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
 from icalendar import Calendar, Event, Timezone, vCalAddress, vText
+
+from eventsapp.mail.mime import wrapped_text
 
 # --- MIME ----------------------------------------------------------------------------------
 
@@ -41,16 +44,24 @@ def email_message_render(mail, *, sender: str, recipient: str, headers: dict[str
     message["From"] = _one_line(sender)
     message["To"] = recipient
     message["Subject"] = _one_line(mail.subject)
-    message["Date"] = formatdate(usegmt=True)
+    message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = _one_line(mail.message_id)
-    message.set_content(mail.body_text, cte="base64")
+    message.set_content(wrapped_text(mail.body_text), cte="base64")
     if mail.body_html:
         message.add_alternative(mail.body_html, subtype="html", cte="base64")
     if mail.ics:
         method, name = _calendar_part(mail)
-        message.add_attachment(
-            mail.ics, subtype="calendar", cte="base64", filename=name, params={"method": method}
-        )
+        if method in ("REQUEST", "CANCEL"):  # the invitation as a third alternative, and a file
+            message.add_alternative(
+                mail.ics, subtype="calendar", cte="base64", params={"method": method}
+            )
+            message.add_attachment(
+                mail.ics.encode(), maintype="application", subtype="ics", filename=name
+            )
+        else:
+            message.add_attachment(
+                mail.ics, subtype="calendar", cte="base64", filename=name, params={"method": method}
+            )
     # After the content: set_content() drops every Content-* header (Content-Language too).
     for name, value in headers.items():
         message[_one_line(name)] = _one_line(value)
@@ -65,7 +76,7 @@ def flask_mail_render(mail, *, sender: str, recipient: str, headers: dict[str, s
     message = Message(
         subject=_one_line(mail.subject),
         recipients=[recipient],
-        body=mail.body_text,
+        body=wrapped_text(mail.body_text),
         html=mail.body_html or None,
         sender=_one_line(sender),
         extra_headers={_one_line(k): _one_line(v) for k, v in headers.items()},
@@ -74,6 +85,8 @@ def flask_mail_render(mail, *, sender: str, recipient: str, headers: dict[str, s
     if mail.ics:
         method, name = _calendar_part(mail)
         message.attach(name, f"text/calendar; method={method}; charset=utf-8", mail.ics.encode())
+        if method in ("REQUEST", "CANCEL"):  # the same parts as ours, if not the same tree
+            message.attach(name, "application/ics", mail.ics.encode())
     return message.as_bytes()
 
 

@@ -276,8 +276,18 @@ def test_registration_mails_carry_calendar_invitations(mail_app, smtp_server):
         session_id, sequence = session.id, session.sequence
 
     def invite(message):
-        parts = [p for p in message.iter_attachments() if p.get_content_type() == "text/calendar"]
-        return parts[0] if parts else None
+        """The iMIP part, next to text and HTML; the same calendar is attached as a file."""
+        if message.get_content_type() == "multipart/alternative":
+            return None  # text and HTML only, nothing attached
+        (body,) = [p for p in message.iter_parts() if p.get_content_type().startswith("multi")]
+        parts = [p for p in body.iter_parts() if p.get_content_type() == "text/calendar"]
+        files = [p for p in message.iter_attachments() if p.get_filename() == "einladung.ics"]
+        assert len(parts) == len(files) <= 1
+        if not parts:
+            return None
+        assert files[0].get_content_type() == "application/ics"
+        assert files[0].get_content().decode() == parts[0].get_content()
+        return parts[0]
 
     to_holder = smtp_server.sink.to("personholder@example.org")
     confirmed, moved, cancelled = to_holder

@@ -1,21 +1,30 @@
 """The wire form of an outbox mail, assembled directly.
 
-Every outbox mail has the same shape: multipart/alternative text and HTML, optionally inside
-multipart/mixed with one calendar attachment. Building that through `email.message` costs
-about 1.2 ms a mail, most of the delivery time (benchmarks/mail.py); joining the encoded parts
-here costs a tenth of that. Encoding stays the standard library's: RFC 2047 headers from
-`email.header`, addresses from `email.utils`, bodies base64 as RFC 2045 wants.
+Every outbox mail has the same shape: multipart/alternative text and HTML. An invitation
+(iTIP REQUEST or CANCEL) adds its calendar as a third alternative, `text/calendar;
+method=…`, where Outlook, Apple Mail, Gmail, Evolution and Thunderbird look for it to offer
+accept/decline or "update calendar" (RFC 6047), and again as an `.ics` attachment for
+programs that want a file; a list of new dates (PUBLISH) is an attachment only. Building
+that through `email.message` costs about 1.2 ms a mail, most of the delivery time
+(benchmarks/mail.py); joining the encoded parts here costs a tenth of that. Encoding stays
+the standard library's: RFC 2047 headers from `email.header` (encoded words of at most 75
+characters, lines of at most 78), addresses and dates from `email.utils`, bodies base64
+as RFC 2045 wants, text in canonical form (CRLF line ends).
 """
 
 from __future__ import annotations
 
 import base64
 import secrets
+import textwrap
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.header import Header
-from email.utils import formataddr, formatdate, parseaddr
+from email.utils import format_datetime, formataddr, parseaddr
 
 CRLF = b"\r\n"
+LINE = 78  # RFC 5322 2.1.1: lines SHOULD be at most 78 characters
+INVITATIONS = frozenset({"REQUEST", "CANCEL"})  # iTIP methods shown as an invitation
 
 
 @dataclass(frozen=True)
@@ -35,12 +44,45 @@ class Outgoing:
     attempts: int
 
 
-def _header_value(value: str) -> str:
-    """A header value on one line; RFC 2047-encoded when it is not plain ASCII."""
+def _header_value(value: str, name: str = "") -> str:
+    """A header value on one line; RFC 2047-encoded when it is not plain ASCII, folded so
+    that no line (with `name`) passes 76 characters and no encoded word 75."""
     value = " ".join(value.splitlines()).strip()
     if value.isascii():
         return value
-    return Header(value, "utf-8", maxlinelen=76).encode(linesep="\r\n")
+    return Header(value, "utf-8", maxlinelen=76, header_name=name).encode(linesep="\r\n")
+
+
+def _canonical(text: str) -> bytes:
+    """Text as MIME wants it before base64 (RFC 2046 4.1.1): CRLF line ends."""
+    return "\r\n".join(_lines(text)).encode() + CRLF
+
+
+def _lines(text: str) -> list[str]:
+    """The lines of `text` (CRLF, CR or LF), without the empty one after a final break;
+    other characters Python counts as line breaks stay inside their line."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return lines[:-1] if lines[-1] == "" else lines
+
+
+def wrapped_text(text: str) -> str:
+    """Plain text with lines of at most 78 characters where the words allow: a long
+    line is broken at spaces and keeps its indent; an address longer than a line stays
+    whole, so it can still be clicked."""
+    lines = []
+    for line in _lines(text):
+        if len(line) <= LINE:
+            lines.append(line)
+            continue
+        indent = line[: len(line) - len(line.lstrip())]
+        lines += textwrap.wrap(
+            line,
+            LINE,
+            subsequent_indent=indent,
+            break_long_words=False,
+            break_on_hyphens=False,
+        ) or [line]
+    return "\n".join(lines)
 
 
 def _address(value: str) -> str:
@@ -66,26 +108,38 @@ def _multipart(subtype: str, parts: list[bytes]) -> bytes:
 def render(mail: Outgoing, *, sender: str, recipient: str, headers: dict[str, str]) -> bytes:
     """RFC 5322 bytes of one mail. `recipient` is already validated; header values may
     contain anything, they are written on one line each."""
-    alternatives = [_base64_part('text/plain; charset="utf-8"', mail.body_text.encode())]
+    text = _canonical(wrapped_text(mail.body_text))
+    alternatives = [_base64_part('text/plain; charset="utf-8"', text)]
     if mail.body_html:
-        alternatives.append(_base64_part('text/html; charset="utf-8"', mail.body_html.encode()))
+        html = _canonical(mail.body_html)
+        alternatives.append(_base64_part('text/html; charset="utf-8"', html))
+    method = (mail.ics_method or "PUBLISH").upper()
+    calendar = _canonical(mail.ics) if mail.ics else b""
+    if calendar and method in INVITATIONS:
+        alternatives.append(
+            _base64_part(f'text/calendar; charset="utf-8"; method={method}', calendar)
+        )
     body = _multipart("alternative", alternatives)
-    if mail.ics:
-        method = (mail.ics_method or "PUBLISH").upper()
-        name = "einladung.ics" if method == "REQUEST" else "termine.ics"
-        calendar = _base64_part(
-            f'text/calendar; method={method}; charset="utf-8"; name="{name}"',
-            mail.ics.encode(),
+    if calendar:
+        if method in INVITATIONS:
+            kind, name = "application/ics", "einladung.ics"
+        else:
+            kind, name = f'text/calendar; charset="utf-8"; method={method}', "termine.ics"
+        attachment = _base64_part(
+            f'{kind}; name="{name}"',
+            calendar,
             [f'Content-Disposition: attachment; filename="{name}"'],
         )
-        body = _multipart("mixed", [body, calendar])
+        body = _multipart("mixed", [body, attachment])
     lines = [
         f"From: {_address(sender)}",
         f"To: {recipient}",
-        f"Subject: {_header_value(mail.subject)}",
-        f"Date: {formatdate(usegmt=True)}",
-        f"Message-ID: {_header_value(mail.message_id)}",
+        f"Subject: {_header_value(mail.subject, 'Subject')}",
+        f"Date: {format_datetime(datetime.now(UTC))}",  # numeric zone: +0000
+        f"Message-ID: {_header_value(mail.message_id, 'Message-ID')}",
         "MIME-Version: 1.0",
     ]
-    lines += [f"{_header_value(name)}: {_header_value(value)}" for name, value in headers.items()]
+    for name, value in headers.items():
+        name = _header_value(name)
+        lines.append(f"{name}: {_header_value(value, name)}")
     return "\r\n".join(lines).encode() + CRLF + body
