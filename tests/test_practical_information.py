@@ -6,6 +6,7 @@ calendar entry."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, time, timedelta
 
 from icalendar import Calendar
 
@@ -142,6 +143,12 @@ def test_translated_texts_and_a_dates_own_german_texts(app, office):
     assert "Praktische Hinweise für diesen Termin" in page
     with app.app_context():
         session = db.session.get(Session, office["session"])
+        # An evening that ends on its own day, whatever time the suite runs at (the form
+        # has one date for start and end; the fixture's session starts "now" in 14 days).
+        evening = datetime.combine(session.local_start.date(), time(18), tzinfo=session.tz)
+        session.starts_at = evening.astimezone(UTC)
+        session.ends_at = session.starts_at + timedelta(hours=2)
+        db.session.commit()
         local = session.local_start
         data = {
             "csrf_token": csrf_token(client, edit),
