@@ -110,3 +110,30 @@ def test_a_list_of_new_dates_stays_an_attachment(mail_app, smtp_server):
         [("multipart/alternative", ["text/plain", "text/html"]), "text/calendar"],
     )
     assert message.get_payload()[1].get_filename() == "termine.ics"
+
+
+def test_replies_go_to_the_host_and_the_mail_says_calendar_answers_do_not_reach_us(
+    mail_app, smtp_server
+):
+    with mail_app.app_context():
+        session = make_session(make_format(), capacity=1)
+        session.host_organisation.contact_email = "dialog@polizei-dortmund.example"
+        rules.register_for_session(session, applicant("seat"), now=utcnow())
+        rules.register_for_session(session, applicant("queue"), now=utcnow())
+        db.session.commit()
+        host = session.host_organisation.name
+        assert deliver_due(now=utcnow()).sent == 2
+    (confirmed,) = smtp_server.sink.to("personseat@example.org")
+    (waiting,) = smtp_server.sink.to("personqueue@example.org")
+    sender = mail_app.config["MAIL_DEFAULT_SENDER"]
+    for message in (confirmed, waiting):
+        assert message["From"] == sender
+        assert message["Reply-To"] == f"{host} <dialog@polizei-dortmund.example>"
+    calendar = next(p for p in confirmed.walk() if p.get_content_type() == "text/calendar")
+    assert "ORGANIZER;CN=" in calendar.get_content()
+    assert "mailto:dialog@polizei-dortmund.example" in calendar.get_content().replace("\r\n ", "")
+    note = "Zusagen oder Absagen aus Ihrem Kalenderprogramm erreichen uns nicht."
+    for part in ("plain", "html"):
+        assert note in confirmed.get_body((part,)).get_content()
+        assert note not in waiting.get_body((part,)).get_content()  # nothing to accept there
+    assert sender.rpartition("<")[2].rstrip(">") not in confirmed.get_body(("plain",)).get_content()

@@ -109,6 +109,7 @@ def render_deferred(*, now: datetime, limit: int) -> int:
                     "body_text": rendered.body_text,
                     "body_html": rendered.body_html,
                     "ics": rendered.ics,
+                    "extra_headers": rendered.headers,
                     "deferred_template": None,
                 }
         db.session.commit()  # ends the reading transaction (and keeps any caller's writes)

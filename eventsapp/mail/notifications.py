@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from email.utils import formataddr
 from zoneinfo import ZoneInfo
 
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-from eventsapp.calendar.events import invitation
+from eventsapp.calendar.events import clean_address, invitation
 from eventsapp.database import db
 from eventsapp.models import Registration, SessionStatus
 from eventsapp.models.registration import waitlist_position
@@ -67,6 +68,7 @@ class Rendered:
     body_text: str
     body_html: str
     ics: str | None
+    headers: str  # "Name: value" lines, as OutboxMessage.extra_headers keeps them
 
 
 @dataclass(frozen=True)
@@ -138,12 +140,23 @@ def render(
     ):
         raise RegistrationGone(f"not sent: registration {registration_id} holds no place any more")
     values = mail_context(registration, context)
+    values["invitation"] = bool(ics_method)
     subject = subject_of(template, registration, language)
     with force_locale(language):
         body_text = render_template(f"mail/{template}.txt", **values)
         body_html = render_template(f"mail/{template}.html", subject=subject, **values)
         ics = invitation(registration, ics_method) if ics_method else None
-    return Rendered(subject, body_text, body_html, ics)
+    return Rendered(subject, body_text, body_html, ics, reply_to(registration.session))
+
+
+def reply_to(session) -> str:
+    """A reply to a mail about a session goes to its host's contact, the ORGANIZER of
+    its invitation, not to the site's sender (From), which reads no mail."""
+    host = session.host_organisation
+    address = clean_address(host.contact_email or "")
+    if not address:
+        return ""
+    return f"Reply-To: {formataddr((' '.join(host.name.split()), address), charset='utf-8')}"
 
 
 def subject_of(template: str, registration: Registration | None, language: str) -> str:
