@@ -294,7 +294,7 @@ def test_members_are_mailed_when_a_contingent_is_created_changed_or_about_to_be_
     body = mails[0][3]
     assert "für Ihre Organisation sind bei diesem Termin 2 Plätze reserviert:" in body
     assert "Belegt: 0 von 2" in body
-    assert f"/sessions/{ids['session']}" in body and "/auth/account#organisation" in body
+    assert f"/sessions/{ids['session']}" in body and "/auth/account?lang=de#organisation" in body
 
     with app.app_context():
         contingent = db.session.execute(select(Contingent)).scalar_one()

@@ -14,6 +14,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -172,7 +173,7 @@ def account_feed():
     """Set up the account's calendar feed, or give it a new address (old links stop)."""
     if not ActionForm().validate_on_submit():
         abort(400)
-    if feeds.set_up_or_renew(current_user.email, now=utcnow()):
+    if feeds.set_up_or_renew(current_user.email, now=utcnow(), language=get_locale().language):
         acknowledge(_("Ihr persönlicher Kalender ist eingerichtet."), "calendar")
     else:
         acknowledge(

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, vText
 
@@ -50,12 +51,24 @@ def _header(name: str, description: str, timezones: Iterable[tuple[str, int]]) -
     return head + zones, "END:VCALENDAR" + CRLF
 
 
+def _language() -> str | None:
+    """The language being rendered (a mail's, a feed's): its translated texts are used."""
+    locale = get_locale()
+    return locale.language if locale else None
+
+
 def _description(session: Session, url: str) -> str:
-    parts = [session.format.summary, session.note, practical_text(session)]
+    language = _language()
+    parts = [
+        session.format.text("summary", language),
+        session.text("note", language),
+        practical_text(session),
+    ]
     if session.status == SessionStatus.CANCELLED and session.cancel_reason:
-        parts.insert(0, _("Abgesagt: %(reason)s", reason=session.cancel_reason))
+        reason = session.text("cancel_reason", language)
+        parts.insert(0, _("Abgesagt: %(reason)s", reason=reason))
     if session.interpreting:
-        parts.append(session.interpreting)
+        parts.append(session.text("interpreting", language))
     parts.append(url)
     return "\n\n".join(p for p in parts if p)
 
@@ -81,9 +94,12 @@ def event_lines(
     """One VEVENT, unfolded. No attendees: a feed never carries other people's data.
     `hosted`: in a personal feed, a date the person's organisation hosts without them being
     registered: titled so, and shown as free time."""
-    url = external_url("public.session_detail", session_id=session.id)
+    language = _language()
+    # The page in the calendar's language; in the site's default the address stays bare.
+    lang = language if language != current_app.config["BABEL_DEFAULT_LOCALE"] else None
+    url = external_url("public.session_detail", session_id=session.id, lang=lang)
     cancelled = session.status == SessionStatus.CANCELLED
-    summary = session.format.title
+    summary = session.format.text("title", language)
     status = "CONFIRMED"
     if cancelled:
         summary = _("Abgesagt: %(title)s", title=summary)

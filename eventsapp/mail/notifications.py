@@ -109,15 +109,22 @@ class Before:
         return (self.venue_name, self.venue_address) != (session.venue_name, session.venue_address)
 
 
-def mail_context(registration: Registration, context: dict | None = None) -> dict:
-    """What the registration mail templates are rendered with."""
+def mail_context(
+    registration: Registration, context: dict | None = None, language: str | None = None
+) -> dict:
+    """What the registration mail templates are rendered with, in `language` (default:
+    the registration's)."""
     session = registration.session
+    language = language or registration.language
     return {
         "registration": registration,
         "session": session,
-        "manage_url": external_url("public.registration", token=manage_token(registration)),
-        "session_url": external_url("public.session_detail", session_id=session.id),
-        "format_url": external_url("public.format_detail", slug=session.format.slug),
+        # Links open the page in the mail's language (and keep it, as ?lang= does).
+        "manage_url": external_url(
+            "public.registration", token=manage_token(registration), lang=language
+        ),
+        "session_url": external_url("public.session_detail", session_id=session.id, lang=language),
+        "format_url": external_url("public.format_detail", slug=session.format.slug, lang=language),
         "position": waitlist_position(registration),
         "before": Before.of(context, session),
     }
@@ -139,7 +146,7 @@ def render(
         not registration.is_active or registration.session.status == SessionStatus.CANCELLED
     ):
         raise RegistrationGone(f"not sent: registration {registration_id} holds no place any more")
-    values = mail_context(registration, context)
+    values = mail_context(registration, context, language)
     values["invitation"] = bool(ics_method)
     subject = subject_of(template, registration, language)
     with force_locale(language):

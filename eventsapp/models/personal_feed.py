@@ -21,6 +21,8 @@ class PersonalFeed(db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     token_nonce: Mapped[str] = mapped_column(String(64), unique=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The language its entries are written in: the one the person set it up or renewed in.
+    language: Mapped[str] = mapped_column(String(8), default="de", server_default="de")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -10,6 +10,7 @@ Pages behind these links are sent with `Cache-Control: no-store` (eventsapp/secu
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from eventsapp.acknowledgements import acknowledge, back_to
@@ -236,7 +237,7 @@ def my_calendar_update(token: str):
     email = _calendar_email_or_404(token)
     if not ActionForm().validate_on_submit():
         abort(400)
-    if feeds.set_up_or_renew(email, now=utcnow()):
+    if feeds.set_up_or_renew(email, now=utcnow(), language=get_locale().language):
         flash(_("Ihr persönlicher Kalender ist eingerichtet."), "success")
     else:
         flash(_("Ihr Kalender hat eine neue Adresse; die alte funktioniert nicht mehr."), "success")

@@ -71,7 +71,10 @@ def mail_link(
         language=language,
         template=template,
         subject=subject,
-        context={"link": external_url(endpoint, token=token), "hours": hours_valid(purpose)},
+        context={
+            "link": external_url(endpoint, token=token, lang=language),
+            "hours": hours_valid(purpose),
+        },
         now=now,
     )
 

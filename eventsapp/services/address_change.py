@@ -45,7 +45,7 @@ def request_change(registration: Registration, new_email: str, *, now: datetime)
             title=session.format.text("title", registration.language),
         ),
         context={
-            "link": external_url("public.confirm_address", token=token),
+            "link": external_url("public.confirm_address", token=token, lang=registration.language),
             "hours": access_links.hours_valid(AccessPurpose.ADDRESS),
             "session": session,
             "format": session.format,

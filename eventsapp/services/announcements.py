@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -78,8 +79,11 @@ def announce(publication: Publication, *, now: datetime) -> int:
         if not shown:
             continue
         key = tuple(s.id for s in shown)
+        key = (subscription.language, *key)  # the calendar's texts in the reader's language
         if key not in calendars:
-            calendars[key] = new_dates(format.title, shown)
+            with force_locale(subscription.language):
+                title = format.text("title", subscription.language)
+                calendars[key] = new_dates(title, shown)
         unsubscribe = subscriptions.unsubscribe_url(subscription)
         message = enqueue_mail(
             dedupe_key=f"publication:{publication.id}:{subscription.email}",
@@ -93,8 +97,12 @@ def announce(publication: Publication, *, now: datetime) -> int:
                 "format": format,
                 "sessions": shown,
                 "unsubscribe_url": unsubscribe,
-                "format_url": external_url("public.format_detail", slug=format.slug),
-                "session_url": lambda s: external_url("public.session_detail", session_id=s.id),
+                "format_url": external_url(
+                    "public.format_detail", slug=format.slug, lang=subscription.language
+                ),
+                "session_url": lambda s, lang=subscription.language: external_url(
+                    "public.session_detail", session_id=s.id, lang=lang
+                ),
             },
             now=now,
             ics=calendars[key],

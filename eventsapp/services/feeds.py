@@ -57,6 +57,7 @@ class FeedSpec:
     description: str | LazyString
     query: Callable[[], Select]  # selects Session
     personal_email: str | None = None
+    language: str | None = None  # of the entries; None: the site's default language
 
     @property
     def sessions(self) -> Select:
@@ -139,11 +140,12 @@ def personal_feed_spec(feed: PersonalFeed, now: datetime) -> FeedSpec:
         return visible_sessions(audience).where(mine, Session.ends_at > window_start(now))
 
     return FeedSpec(
-        f"person:{feed.id}:{feed.token_hash[:12]}:{window_start(now):%Y%m%d}",
+        f"person:{feed.id}:{feed.token_hash[:12]}:{feed.language}:{window_start(now):%Y%m%d}",
         _l("Meine Termine"),
         current_app.config["EVENTSAPP_SITE_NAME"],
         query,
         email,
+        feed.language,
     )
 
 
@@ -240,8 +242,9 @@ class FeedCache:
     def _build(spec: FeedSpec, current: tuple) -> FeedBody:
         sessions = load_sessions(spec)
         # One body per feed for every client (calendar apps ask in no language): the texts
-        # of its entries are the site's default language, whoever asked first.
-        with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        # of its entries are the feed's language (a personal feed's, stored with it) or the
+        # site's default language, whoever asked first.
+        with force_locale(spec.language or current_app.config["BABEL_DEFAULT_LOCALE"]):
             body = build_feed(
                 str(spec.name),
                 str(spec.description),
@@ -271,7 +274,7 @@ def feed_cache() -> FeedCache:
 # --- personal feed tokens ------------------------------------------------------------------
 
 
-def personal_feed_for(email: str, *, now: datetime) -> PersonalFeed:
+def personal_feed_for(email: str, *, now: datetime, language: str | None = None) -> PersonalFeed:
     """The person's feed row, created when they first ask for it. The row is written with
     INSERT … ON CONFLICT DO NOTHING (on SQLite and PostgreSQL alike), so two requests of one
     person (two tabs, the manage page and the account page) cannot both create one."""
@@ -287,6 +290,7 @@ def personal_feed_for(email: str, *, now: datetime) -> PersonalFeed:
                 "token_hash": hash_token(derive_token(FEED_TOKEN, nonce)),
                 "created_at": now,
                 "updated_at": now,
+                "language": language or current_app.config["BABEL_DEFAULT_LOCALE"],
             },
         )
         feed = find_personal_feed_by_email(email)
@@ -315,13 +319,15 @@ def feed_token(feed: PersonalFeed) -> str:
     return derive_token(FEED_TOKEN, feed.token_nonce)
 
 
-def set_up_or_renew(email: str, *, now: datetime) -> bool:
-    """Create the address's feed, or revoke its links with a new token; True if created."""
+def set_up_or_renew(email: str, *, now: datetime, language: str) -> bool:
+    """Create the address's feed, or revoke its links with a new token; True if created.
+    Either way its entries are written in `language` from now on (the page's)."""
     feed = find_personal_feed_by_email(email)
     if feed is None:
-        personal_feed_for(email, now=now)
+        personal_feed_for(email, now=now, language=language)
         return True
     reset_personal_feed(feed, now=now)
+    feed.language = language
     return False
 
 

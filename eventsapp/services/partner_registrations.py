@@ -160,8 +160,10 @@ def notify_contingent(
                 "seats": contingent.seats,
                 "used": used,
                 "release_at": contingent.release_at,
-                "session_url": external_url("public.session_detail", session_id=session.id),
-                "account_url": external_url("auth.account") + "#organisation",
+                "session_url": external_url(
+                    "public.session_detail", session_id=session.id, lang=language
+                ),
+                "account_url": external_url("auth.account", lang=language) + "#organisation",
             },
             now=now,
         )
