@@ -53,6 +53,9 @@ class Config:
         "EVENTSAPP_ACCESSIBILITY_CONTACT", "barrierefreiheit@polizei-dortmund.example"
     )
     # Days after a session at which its registrations lose name and address.
+    # The domain in the calendar UIDs of new sessions (default: EVENTSAPP_BASE_URL's host).
+    # Each session keeps the UID it was created with, whatever this or the base URL become.
+    EVENTSAPP_CALENDAR_DOMAIN = os.environ.get("EVENTSAPP_CALENDAR_DOMAIN") or None
     EVENTSAPP_RETENTION_DAYS = _int("EVENTSAPP_RETENTION_DAYS", 30)
     # Languages the interface and mails are offered in (catalogs must exist for each).
     EVENTSAPP_LANGUAGES = ("de", "en", "tr", "ar", "fr", "uk")

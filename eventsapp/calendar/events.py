@@ -115,7 +115,7 @@ def event_lines(
     changed = utc_stamp(session.updated_at)
     return [
         "BEGIN:VEVENT",
-        f"UID:session-{session.id}@{base_host()}",
+        f"UID:{session.uid}",
         f"DTSTAMP:{changed}",
         f"LAST-MODIFIED:{changed}",
         f"CREATED:{utc_stamp(session.created_at)}",

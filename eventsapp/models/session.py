@@ -3,8 +3,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -33,6 +35,17 @@ class SessionStatus(enum.StrEnum):
 def registration_deadline(starts_at: datetime, closes_at: datetime | None) -> datetime:
     """Registration closes at the configured time, and never later than the start."""
     return min(closes_at, starts_at) if closes_at else starts_at
+
+
+def calendar_domain() -> str:
+    """The domain of a new session's calendar UID: EVENTSAPP_CALENDAR_DOMAIN, else the host
+    of EVENTSAPP_BASE_URL at creation time. Stored with the session (`uid_domain`) and never
+    derived again, so a later change of either setting changes no UID."""
+    config = current_app.config
+    domain = (
+        config.get("EVENTSAPP_CALENDAR_DOMAIN") or urlsplit(config["EVENTSAPP_BASE_URL"]).hostname
+    )
+    return domain or "localhost"
 
 
 class Session(TranslatedTexts, db.Model):
@@ -70,6 +83,10 @@ class Session(TranslatedTexts, db.Model):
     )
     # Raised on every change of time, place or status; calendar clients rely on it.
     sequence: Mapped[int] = mapped_column(default=0)
+    # The domain of this date's calendar UID (`uid`), fixed when the session is created:
+    # a new EVENTSAPP_BASE_URL or calendar domain later changes no UID, so calendars never
+    # take a known date for a new one.
+    uid_domain: Mapped[str] = mapped_column(String(255), default=calendar_domain)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -98,6 +115,11 @@ class Session(TranslatedTexts, db.Model):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def uid(self) -> str:
+        """The UID of this date in every feed and invitation (RFC 5545 3.8.4.7)."""
+        return f"session-{self.id}@{self.uid_domain}"
 
     @property
     def local_start(self) -> datetime:
