@@ -120,12 +120,18 @@ def test_a_rule_without_end_is_refused(ctx):
         spec.local_starts()
 
 
-def test_times_in_the_spring_forward_gap_are_refused_and_doubled_ones_take_the_first():
+def test_times_the_clocks_skip_or_repeat_are_refused_and_their_neighbours_are_not(ctx):
     with pytest.raises(RecurrenceError) as raised:
         local_to_utc(datetime(2026, 3, 29, 2, 30), "Europe/Berlin")
     assert "29.03.2026" in str(raised.value.message)
-    first = local_to_utc(datetime(2026, 10, 25, 2, 30), "Europe/Berlin")
-    assert first == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # still summer time
+    with pytest.raises(RecurrenceError) as raised:
+        local_to_utc(datetime(2026, 10, 25, 2, 30), "Europe/Berlin")
+    assert "gibt es am 25.10.2026 zweimal" in str(raised.value.message)
+    assert raised.value.field == "start_time"
+    before = local_to_utc(datetime(2026, 10, 25, 1, 59), "Europe/Berlin")
+    after = local_to_utc(datetime(2026, 10, 25, 3, 0), "Europe/Berlin")
+    assert before == datetime(2026, 10, 24, 23, 59, tzinfo=UTC)  # still summer time
+    assert after == datetime(2026, 10, 25, 2, 0, tzinfo=UTC)  # winter time
 
 
 def test_generating_again_creates_nothing_twice_and_skipped_dates_stay_away(ctx):
