@@ -11,7 +11,7 @@ calendar entry when the session moves or is cancelled.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import get_locale
@@ -171,8 +171,16 @@ CANCEL = "CANCEL"
 PUBLISH = "PUBLISH"
 
 
-def invitation(registration: Registration, method: str) -> str:
-    """A one-event calendar for `registration`'s session, as REQUEST or CANCEL."""
+def invitation(
+    registration: Registration, method: str, *, stamp: datetime, sequence: int | None = None
+) -> str:
+    """A one-event calendar for `registration`'s session, as REQUEST or CANCEL (RFC 5546).
+
+    `stamp` is when this message is made (DTSTAMP); `sequence` the attendee's own SEQUENCE
+    (default: the session's), so each message a person gets orders after the one before
+    it. A CANCEL of a cancelled session says `STATUS:CANCELLED`; one that uninvites only
+    this person (their cancellation) has no STATUS, as RFC 5546 3.2.5 asks.
+    """
     session: Session = registration.session
     frame = Calendar()
     frame.add("prodid", f"-//eventsapp//{base_host()}//DE")
@@ -180,9 +188,18 @@ def invitation(registration: Registration, method: str) -> str:
     frame.add("calscale", "GREGORIAN")
     frame.add("method", method)
     head, _sep, _tail = frame.to_ical().decode().rpartition("END:VCALENDAR")
-    lines = event_lines(session)
-    if method == CANCEL:
-        lines = [("STATUS:CANCELLED" if line.startswith("STATUS:") else line) for line in lines]
+    whole_event = session.status == SessionStatus.CANCELLED
+    lines = []
+    for line in event_lines(session):
+        if line.startswith("DTSTAMP:"):
+            line = f"DTSTAMP:{utc_stamp(stamp)}"
+        elif line.startswith("SEQUENCE:") and sequence is not None:
+            line = f"SEQUENCE:{sequence}"
+        elif line.startswith("STATUS:") and method == CANCEL:
+            if not whole_event:
+                continue  # uninviting one attendee: no STATUS
+            line = "STATUS:CANCELLED"
+        lines.append(line)
     state = ";PARTSTAT=ACCEPTED" if method == REQUEST else ""
     attendee = (
         f"ATTENDEE;CN={param_value(registration.name)};ROLE=REQ-PARTICIPANT{state}"

@@ -18,9 +18,10 @@ from zoneinfo import ZoneInfo
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 
-from eventsapp.calendar.events import clean_address, invitation
-from eventsapp.database import db
+from eventsapp.calendar.events import CANCEL, clean_address, invitation
+from eventsapp.database import db, utcnow
 from eventsapp.models import Registration, SessionStatus
 from eventsapp.models.registration import waitlist_position
 from eventsapp.tokens import manage_token
@@ -152,8 +153,37 @@ def render(
     with force_locale(language):
         body_text = render_template(f"mail/{template}.txt", **values)
         body_html = render_template(f"mail/{template}.html", subject=subject, **values)
-        ics = invitation(registration, ics_method) if ics_method else None
+        ics = (
+            invitation(
+                registration,
+                ics_method,
+                stamp=utcnow(),
+                sequence=attendee_sequence(registration, ics_method),
+            )
+            if ics_method
+            else None
+        )
     return Rendered(subject, body_text, body_html, ics, reply_to(registration.session))
+
+
+def attendee_sequence(registration: Registration, method: str) -> int:
+    """The SEQUENCE of the invitation `registration`'s person gets now: the session's,
+    raised by two for each earlier registration of the same address for this date and by
+    one for the CANCEL of their own place, so register, cancel, register again, a move and
+    a called-off date reach them in order (RFC 5546 2.1.4), while a change of the session
+    still raises it for everyone."""
+    session = registration.session
+    earlier = db.session.execute(
+        select(func.count())
+        .select_from(Registration)
+        .where(
+            Registration.session_id == session.id,
+            Registration.email == registration.email,
+            Registration.id < registration.id,
+        )
+    ).scalar_one()
+    uninvited = method == CANCEL and session.status != SessionStatus.CANCELLED
+    return session.sequence + 2 * earlier + (1 if uninvited else 0)
 
 
 def reply_to(session) -> str:

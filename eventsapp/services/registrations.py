@@ -242,7 +242,10 @@ def cancel_registration(registration: Registration, *, now: datetime) -> list[Re
         cancelled_at=now,
         updated_at=now,
     )
-    queue_about(registration, "cancelled", "registration_cancelled", now, CANCEL)
+    # Only a confirmed place was ever in their calendar: the waitlist and a pending request
+    # got no invitation, so there is nothing to take back.
+    uninvite = CANCEL if status == RegistrationStatus.CONFIRMED else None
+    queue_about(registration, "cancelled", "registration_cancelled", now, uninvite)
     if status not in SEAT_HOLDING:
         return []
     return seats.loaded(seats.promote(connection, terms, now=now))
@@ -275,7 +278,8 @@ def reject_registration(registration: Registration, *, now: datetime) -> list[Re
         decided_at=now,
         updated_at=now,
     )
-    queue_about(registration, "rejected", "registration_rejected", now, CANCEL)
+    # A pending request was never invited: its rejection takes nothing back (no CANCEL).
+    queue_about(registration, "rejected", "registration_rejected", now)
     return seats.loaded(seats.promote(connection, terms, now=now))
 
 

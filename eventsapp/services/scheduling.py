@@ -379,7 +379,10 @@ def cancel_session(
     session.updated_at = now
     db.session.flush()
     for registration in _active_registrations(session):
-        queue_about(registration, "session-cancelled", "session_cancelled", now, CANCEL)
+        # Everyone is told; only those it was in the calendar of get the CANCEL.
+        invited = registration.status == RegistrationStatus.CONFIRMED
+        uninvite = CANCEL if invited else None
+        queue_about(registration, "session-cancelled", "session_cancelled", now, uninvite)
 
 
 def skip_draft(session: Session) -> None:

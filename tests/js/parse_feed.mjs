@@ -1,6 +1,6 @@
-// Reads an iCalendar feed from stdin with ical.js and prints its events as JSON:
-// uid, summary, status, sequence, and start/end as UTC instants computed by ical.js from
-// the feed's own VTIMEZONE (not from the system's zone data).
+// Reads an iCalendar feed or invitation from stdin with ical.js and prints its METHOD and
+// events as JSON: uid, summary, status, sequence, dtstamp, attendees, and start/end as UTC
+// instants computed by ical.js from the calendar's own VTIMEZONE (not the system's zones).
 import ICAL from "ical.js";
 
 let input = "";
@@ -18,9 +18,17 @@ const events = root.getAllSubcomponents("vevent").map((component) => {
     summary: event.summary,
     status: component.getFirstPropertyValue("status"),
     sequence: event.sequence,
+    dtstamp_utc: component.getFirstPropertyValue("dtstamp").toUnixTime(),
+    attendees: event.attendees.map((attendee) => attendee.getFirstValue()),
     start_utc: event.startDate.toUnixTime(),
     end_utc: event.endDate.toUnixTime(),
     tzid: event.startDate.zone ? event.startDate.zone.tzid : null,
   };
 });
-process.stdout.write(JSON.stringify({ name: root.getFirstPropertyValue("x-wr-calname"), events }));
+process.stdout.write(
+  JSON.stringify({
+    name: root.getFirstPropertyValue("x-wr-calname"),
+    method: root.getFirstPropertyValue("method"),
+    events,
+  }),
+);
