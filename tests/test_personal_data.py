@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy import select, text
 
 from eventsapp.database import db, utcnow
+from eventsapp.mail.delivery import deliver_due
 from eventsapp.models import (
     AccessLink,
     AccessPurpose,
@@ -275,3 +276,24 @@ def test_after_retention_no_table_holds_the_address_or_name(app, runner):
         assert _everything_mentioning("Ayşe Demir") == []
         statuses = db.session.execute(select(OutboxMessage.status)).scalars().all()
         assert "pending" not in statuses  # nothing is left to send with its text gone
+
+
+def test_a_hosts_contact_address_gets_neither_the_export_nor_the_erasure_of_others_mail(
+    mail_app, smtp_server
+):
+    """Every mail about a session names its host's contact (Reply-To, and often the
+    practical contact): that makes them the registrants' mail, not the contact's data."""
+    contact = "dialog@polizei-dortmund.example"
+    with mail_app.app_context():
+        session = make_session()
+        session.host_organisation.contact_email = contact
+        rules.register_for_session(session, applicant("guest"), now=utcnow())
+        db.session.commit()
+        deliver_due(now=utcnow())
+        (sent,) = db.session.execute(select(OutboxMessage)).scalars().all()
+        assert contact in sent.extra_headers
+        data = personal_data.export(contact)
+        assert data["mails"] == [] and data["registrations"] == []
+        personal_data.erase(contact, now=utcnow())
+        db.session.commit()
+        assert db.session.execute(select(OutboxMessage)).scalars().all() == [sent]

@@ -163,7 +163,9 @@ def render(
             if ics_method
             else None
         )
-    return Rendered(subject, body_text, body_html, ics, reply_to(registration.session))
+    headers = reply_to(registration.session.host_organisation)
+    lines = "\n".join(f"{name}: {value}" for name, value in headers.items())
+    return Rendered(subject, body_text, body_html, ics, lines)
 
 
 def attendee_sequence(registration: Registration, method: str) -> int:
@@ -186,14 +188,14 @@ def attendee_sequence(registration: Registration, method: str) -> int:
     return session.sequence + 2 * earlier + (1 if uninvited else 0)
 
 
-def reply_to(session) -> str:
+def reply_to(host) -> dict[str, str]:
     """A reply to a mail about a session goes to its host's contact, the ORGANIZER of
-    its invitation, not to the site's sender (From), which reads no mail."""
-    host = session.host_organisation
+    its invitation, not to the site's sender (From), which reads no mail; {} without one."""
     address = clean_address(host.contact_email or "")
     if not address:
-        return ""
-    return f"Reply-To: {formataddr((' '.join(host.name.split()), address), charset='utf-8')}"
+        return {}
+    name = " ".join(host.name.split())
+    return {"Reply-To": formataddr((name, address), charset="utf-8")}
 
 
 def subject_of(template: str, registration: Registration | None, language: str) -> str:

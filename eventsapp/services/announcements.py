@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from eventsapp.calendar.events import PUBLISH, new_dates
 from eventsapp.database import db
+from eventsapp.mail.notifications import reply_to
 from eventsapp.mail.outbox import enqueue_mail
 from eventsapp.models import (
     Organisation,
@@ -110,6 +111,7 @@ def announce(publication: Publication, *, now: datetime) -> int:
             headers={
                 "List-Unsubscribe": f"<{unsubscribe}>",
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                **reply_to(format.host_organisation),
             },
         )
         queued += message is not None

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from eventsapp.database import db
+from eventsapp.mail.notifications import reply_to
 from eventsapp.mail.outbox import enqueue_mail
 from eventsapp.models import (
     Contingent,
@@ -166,6 +167,7 @@ def notify_contingent(
                 "account_url": external_url("auth.account", lang=language) + "#organisation",
             },
             now=now,
+            headers=reply_to(session.host_organisation),
         )
         queued += message is not None
     return queued

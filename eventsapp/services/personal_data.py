@@ -59,13 +59,19 @@ def email_from_token(token: str, *, now: datetime) -> str | None:
 
 
 def mails_about(email: str) -> ColumnElement[bool]:
-    """Outbox rows that hold the address: mail to it, and mail that names it (the reply
-    address of accessibility feedback, in a header and the text)."""
-    return or_(
-        OutboxMessage.recipient == email,
+    """Outbox rows that hold the address: mail to it, and accessibility feedback that
+    names it as the writer's reply address (in a header and the text). Other mail may name
+    an address too without being about that person: a host's contact is the Reply-To and
+    often the practical contact of every mail about its sessions, and those mails are the
+    recipients' data, not the contact's (exporting or erasing them would hand out or delete
+    other people's mail)."""
+    feedback_naming_it = OutboxMessage.dedupe_key.startswith(
+        "accessibility-feedback:", autoescape=True
+    ) & or_(
         OutboxMessage.extra_headers.contains(email, autoescape=True),
         OutboxMessage.body_text.contains(email, autoescape=True),
     )
+    return or_(OutboxMessage.recipient == email, feedback_naming_it)
 
 
 def _subject(mail: OutboxMessage) -> str:
