@@ -123,3 +123,30 @@ def test_register_cancel_register_move_cancel_reach_one_person_in_order(mail_app
 
     waiting = smtp_server.sink.to("personwaits@example.org")
     assert waiting and all(_calendar_part(m) is None for m in waiting)
+
+
+def test_a_request_never_invited_gets_no_cancel_when_rejected_or_withdrawn(mail_app, smtp_server):
+    """Pending requests and waitlist places were never in anyone's calendar: rejecting or
+    withdrawing them mails the news without a calendar part; an approved one is invited."""
+    app = mail_app
+    with app.app_context():
+        session = make_session(make_format(approval_required=True), capacity=3)
+        people = [
+            rules.register_for_session(session, applicant(name), now=utcnow())
+            for name in ("rejected", "withdrawn", "approved")
+        ]
+        db.session.commit()
+        deliver_due(now=utcnow())
+        rejected, withdrawn, approved = people
+        assert {p.status for p in people} == {"pending"}
+        rules.reject_registration(rejected, now=utcnow())
+        rules.cancel_registration(withdrawn, now=utcnow())
+        rules.approve_registration(approved, now=utcnow())
+        db.session.commit()
+        deliver_due(now=utcnow())
+    for name in ("rejected", "withdrawn"):
+        mails = smtp_server.sink.to(f"person{name}@example.org")
+        assert len(mails) == 2 and all(_calendar_part(m) is None for m in mails), name
+    received, confirmed = smtp_server.sink.to("personapproved@example.org")
+    assert _calendar_part(received) is None
+    assert _read(_calendar_part(confirmed).get_content())["method"] == "REQUEST"

@@ -8,6 +8,7 @@ from flask_migrate import upgrade
 from sqlalchemy import inspect
 
 from eventsapp.database import db
+from eventsapp.models import Session
 from tests.conftest import make_app, postgres_app, sqlite_url
 
 
@@ -62,3 +63,38 @@ def test_upgrading_a_database_with_data_keeps_it_and_gives_each_account_a_nonce(
             ]
         db.engine.dispose()
     assert len(nonces) == 2 and all(len(n) >= 24 for n in nonces) and nonces[0] != nonces[1]
+
+
+def test_upgrading_keeps_the_calendar_uid_of_every_existing_session(tmp_path):
+    """Migration e2a7c0de0008 stores, for sessions that exist, the host their UIDs were
+    made with (the base URL's), so calendars holding them see no new UID."""
+    app = make_app(
+        tmp_path, sqlite_url(tmp_path), EVENTSAPP_BASE_URL="https://termine.polizei.example/x"
+    )
+    stamp = "'2026-11-01 10:00:00'"
+    with app.app_context():
+        upgrade(revision="e2a7c0de0007")
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO organisations (slug, name, kind, description, created_at) "
+                f"VALUES ('p', 'Polizei', 'host', '', {stamp})"
+            )
+            connection.exec_driver_sql(
+                "INSERT INTO formats (slug, title, summary, description, host_organisation_id,"
+                " duration_minutes, capacity, timezone, visibility, approval_required,"
+                " reminder_offsets, created_at, updated_at) VALUES ('blick', 'Blick', '', '',"
+                f" 1, 120, 10, 'Europe/Berlin', 'public', 0, '', {stamp}, {stamp})"
+            )
+            for _ in range(2):
+                connection.exec_driver_sql(
+                    "INSERT INTO sessions (format_id, starts_at, ends_at, timezone, venue_name,"
+                    " venue_address, host_organisation_id, capacity, languages, interpreting,"
+                    " note, status, sequence, cancel_reason, created_at, updated_at) VALUES"
+                    " (1, '2027-01-12 17:00:00', '2027-01-12 19:00:00', 'Europe/Berlin', 'P',"
+                    f" '', 1, 10, 'de', '', '', 'published', 0, '', {stamp}, {stamp})"
+                )
+        upgrade()
+        uids = [s.uid for s in db.session.query(Session).order_by(Session.id)]
+        db.session.remove()
+        db.engine.dispose()
+    assert uids == ["session-1@termine.polizei.example", "session-2@termine.polizei.example"]
