@@ -71,7 +71,7 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
-## node: Node.js and Mozilla's ical.js, a second, independent parser for the feed tests
+## node: Node.js, Mozilla's ical.js (a second calendar parser) and TypeScript with schema-dts (schema.org types) for the tests
 node: tests/js/node_modules/.installed
 tests/js/node_modules/.installed: tests/js/package.json tests/js/package-lock.json
 	@if ! command -v npm >/dev/null; then \

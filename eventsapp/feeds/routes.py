@@ -1,16 +1,24 @@
-"""Calendar feeds (.ics) with strong ETags, truthful Last-Modified and 304s."""
+"""Calendar feeds (.ics) with strong ETags, truthful Last-Modified and 304s; Atom feeds of
+news about dates for websites and messengers."""
 
 from __future__ import annotations
 
-from flask import Response, abort, request
+from datetime import datetime
+
+from flask import Response, abort, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from eventsapp.database import db, utcnow
 from eventsapp.feeds import bp
+from eventsapp.formatting import format_text
+from eventsapp.i18n import available_languages
 from eventsapp.models import Organisation
-from eventsapp.services import feeds
+from eventsapp.models.session import calendar_domain
+from eventsapp.services import feeds, news
 from eventsapp.services import sessions as listing
+from eventsapp.urls import external_url
 
 # Calendar apps poll; an hour matches REFRESH-INTERVAL, revalidation is a cheap 304.
 PUBLIC_CACHE = "public, max-age=300"
@@ -93,3 +101,70 @@ def personal(token: str):
     response = calendar_response(feeds.personal_feed_spec(feed, utcnow()), private=True)
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+def _chosen_language() -> str | None:
+    """The reader's ?lang=, repeated in the feed's own links; None if absent or unknown."""
+    lang = request.args.get("lang")
+    return lang if lang in available_languages() else None
+
+
+def news_response(
+    entries: list[news.NewsEntry],
+    *,
+    title: str,
+    feed_id: str,
+    since: datetime,
+    self_url: str,
+    page_url: str,
+) -> Response:
+    """An Atom feed in the reader's language (?lang= or Accept-Language)."""
+    body = render_template(
+        "feeds/news.atom.xml",
+        entries=entries,
+        title=title,
+        feed_id=feed_id,
+        updated=max((entry.happened_at for entry in entries), default=since),
+        self_url=self_url,
+        page_url=page_url,
+    )
+    response = Response(body, mimetype="application/atom+xml")
+    response.headers["Cache-Control"] = PUBLIC_CACHE
+    response.vary.add("Accept-Language")
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+@bp.get("/formats/<slug>.atom")
+def format_news(slug: str):
+    format = listing.get_visible_format(slug)  # feed readers are anonymous
+    if format is None:
+        abort(404)
+    lang = _chosen_language()
+    return news_response(
+        news.news(now=utcnow(), format=format),
+        title=_("%(title)s: Termine", title=format_text(format, "title")),
+        feed_id=f"tag:{calendar_domain()},{format.created_at:%Y-%m-%d}:formats/{format.id}/news",
+        since=format.created_at,
+        self_url=external_url("feeds.format_news", slug=slug, lang=lang),
+        page_url=external_url("public.format_detail", slug=slug, lang=lang),
+    )
+
+
+@bp.get("/organisations/<slug>.atom")
+def organisation_news(slug: str):
+    organisation = listing.get_organisation(slug)
+    if organisation is None:
+        abort(404)
+    lang = _chosen_language()
+    return news_response(
+        news.news(now=utcnow(), host=organisation),
+        title=_("Termine bei %(organisation)s", organisation=organisation.name),
+        feed_id=(
+            f"tag:{calendar_domain()},{organisation.created_at:%Y-%m-%d}:"
+            f"organisations/{organisation.id}/news"
+        ),
+        since=organisation.created_at,
+        self_url=external_url("feeds.organisation_news", slug=slug, lang=lang),
+        page_url=external_url("public.organisation_detail", slug=slug, lang=lang),
+    )

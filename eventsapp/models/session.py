@@ -91,6 +91,11 @@ class Session(TranslatedTexts, db.Model):
     registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The start before the last move and when that move was made: shown as "rescheduled"
+    # to search engines (JSON-LD) and in the announcements feed.
+    previous_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rescheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The rule's own occurrence this session was generated from (UTC); None when added by
     # hand. Generating again skips occurrences that already have a session.
     occurrence_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

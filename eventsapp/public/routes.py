@@ -18,6 +18,7 @@ from eventsapp.models import Session
 from eventsapp.pagecache import cached_for_visitors, valid_until
 from eventsapp.public import bp
 from eventsapp.public.forms import ColleagueForm, RegistrationForm, SubscribeForm
+from eventsapp.public.structured_data import session_event
 from eventsapp.ratelimits import form_limits
 from eventsapp.services import partner_registrations as partners
 from eventsapp.services import registrations as rules
@@ -111,6 +112,7 @@ def _render_session(
         contingent_left=(own_left - counts.left) if own_left is not None else 0,
         is_open=rules.registration_open(session, now=now),
         has_started=now >= session.starts_at,
+        structured_data=session_event(session, counts, now=now),
     ), status
 
 

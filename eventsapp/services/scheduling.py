@@ -274,6 +274,7 @@ def reschedule_session(
         if target.starts_at == starts_at and target.ends_at == starts_at + duration:
             continue
         before = _before(target)
+        target.previous_starts_at, target.rescheduled_at = target.starts_at, now
         target.starts_at = starts_at
         target.ends_at = starts_at + duration
         _changed(target, now, before)
@@ -368,6 +369,7 @@ def cancel_session(
     if session.status != SessionStatus.PUBLISHED:
         raise ScheduleError(_l("Nur veröffentlichte Termine können abgesagt werden."))
     session.status = SessionStatus.CANCELLED
+    session.cancelled_at = now
     session.cancel_reason = reason
     translations = {
         language: dict(texts) for language, texts in (session.translations or {}).items()
