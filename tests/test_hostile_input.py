@@ -94,7 +94,16 @@ SETTINGS = settings(
 
 FORMS = {
     # endpoint url template: the fields it takes
-    "/sessions/{session}/register": ["name", "email", "organisation", "language", "consent"],
+    "/sessions/{session}/register": [
+        "name",
+        "email",
+        "organisation",
+        "question",
+        "question_named",
+        "language",
+        "consent",
+    ],
+    "/registrations/{token}/question": ["question", "question_named"],
     "/formats/blick/subscribe": ["email", "language"],
     "/privacy/my-data": ["email"],
     "/accessibility": ["message", "email"],

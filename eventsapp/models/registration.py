@@ -3,7 +3,19 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, TextClause, and_, func, or_, select, text
+from sqlalchemy import (
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    TextClause,
+    and_,
+    func,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventsapp.database import UTCDateTime, db, utcnow
@@ -93,6 +105,11 @@ class Registration(db.Model):
     # Set when name and address were removed (retention or erasure); counts stay.
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # approved or rejected
+    # "What would you like to ask?": an optional question or topic for the session. The
+    # organisers see it without the name unless `question_named`; it goes with the name
+    # and address when the registration is anonymised.
+    question: Mapped[str] = mapped_column(Text, default="")
+    question_named: Mapped[bool] = mapped_column(default=False)
     # Higher goes first on the waitlist; organisers may move a person up.
     waitlist_priority: Mapped[int] = mapped_column(default=0)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

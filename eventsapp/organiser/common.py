@@ -84,6 +84,7 @@ def render_session(
         "organiser/session.html",
         session=session,
         registrations=registrations,
+        questions=participants.questions(session),
         positions={r.id: i + 1 for i, r in enumerate(rules.waitlist(session))},
         counts=rules.seat_counts(session, now=now),
         kept=rules.seat_ledger(session, now=now).quotas,  # by organisation, unreleased only

@@ -53,7 +53,32 @@ def name_field(required_message: object, autocomplete: str = "name") -> StringFi
     )
 
 
-class RegistrationForm(HoneypotMixin, MailLanguageMixin, FlaskForm):
+QUESTION_LIMIT = 500
+
+
+class QuestionMixin:
+    """An optional question or topic for the session, sent ahead to the organisers."""
+
+    question = TextAreaField(
+        _l("Ihre Frage oder Ihr Thema für diesen Termin (freiwillig)"),
+        filters=[strip],
+        validators=[
+            Length(
+                max=QUESTION_LIMIT,
+                message=_l("Bitte kürzen Sie auf höchstens %(max)d Zeichen."),
+            ),
+            plain_text,
+        ],
+        description=_l(
+            "Was möchten Sie fragen oder besprechen? Das Team sieht es vorab, ohne Ihren "
+            "Namen. Bitte nennen Sie keine anderen Personen."
+        ),
+        render_kw={"rows": 3, "maxlength": QUESTION_LIMIT},
+    )
+    question_named = BooleanField(_l("Sie dürfen meinen Namen zu meiner Frage nennen."))
+
+
+class RegistrationForm(HoneypotMixin, MailLanguageMixin, QuestionMixin, FlaskForm):
     name = name_field(_l("Bitte geben Sie Ihren Namen an."))
     email = email_field(
         _l("E-Mail-Adresse"),
@@ -86,6 +111,8 @@ class RegistrationForm(HoneypotMixin, MailLanguageMixin, FlaskForm):
             email=self.email.data,
             organisation_name=self.organisation.data or "",
             language=self.language.data,
+            question=self.question.data or "",
+            question_named=bool(self.question_named.data),
         )
 
 
@@ -107,6 +134,10 @@ class ColleagueForm(MailLanguageMixin, FlaskForm):
             InputRequired(_l("Bitte melden Sie nur Personen an, die davon wissen und zustimmen."))
         ],
     )
+
+
+class QuestionForm(QuestionMixin, FlaskForm):
+    """Send, change or withdraw the question on the manage page."""
 
 
 class SubscribeForm(HoneypotMixin, MailLanguageMixin, FlaskForm):

@@ -19,7 +19,7 @@ from eventsapp.forms import ActionForm
 from eventsapp.i18n import prefer_language
 from eventsapp.models import AccessPurpose, Registration
 from eventsapp.public import bp
-from eventsapp.public.forms import AddressChangeForm
+from eventsapp.public.forms import AddressChangeForm, QuestionForm
 from eventsapp.ratelimits import client_limit, form_limits
 from eventsapp.services import access_links, address_change, feedback, feeds
 from eventsapp.services import registrations as rules
@@ -43,9 +43,24 @@ def _can_change_address(registration: Registration) -> bool:
     return registration.is_active and utcnow() < registration.session.ends_at
 
 
+def _question_form(registration: Registration, form: QuestionForm | None = None):
+    """The form to send or change the question; None once it can no longer change."""
+    if not rules.question_open(registration, now=utcnow()):
+        return None
+    if form is None:
+        form = QuestionForm()
+        form.question.data = registration.question
+        form.question_named.data = registration.question_named
+    return form
+
+
 def _render_registration(
-    registration: Registration, token: str, address_form: AddressChangeForm | None = None
+    registration: Registration,
+    token: str,
+    address_form: AddressChangeForm | None = None,
+    question_form: QuestionForm | None = None,
 ):
+    failed = any(form is not None and form.errors for form in (address_form, question_form))
     return render_template(
         "public/registration.html",
         registration=registration,
@@ -57,8 +72,9 @@ def _render_registration(
         address_form=(address_form or AddressChangeForm())
         if _can_change_address(registration)
         else None,
+        question_form=_question_form(registration, question_form),
         feedback_mails=feedback.wants_feedback_mail(registration.email),
-    ), (422 if address_form is not None and address_form.errors else 200)
+    ), (422 if failed else 200)
 
 
 @bp.get("/registrations/<token>")
@@ -81,6 +97,25 @@ def registration_feedback_mails(token: str):
     db.session.commit()
     acknowledge(message, "feedback-mails")
     return back_to(url_for("public.registration", token=token), "feedback-mails")
+
+
+@bp.post("/registrations/<token>/question")
+def registration_question(token: str):
+    """Send, change or withdraw the question for the session (an empty text withdraws)."""
+    registration = _registration_or_404(token)
+    if not rules.question_open(registration, now=utcnow()):
+        abort(404)
+    form = QuestionForm()
+    if not form.validate_on_submit():
+        return _render_registration(registration, token, question_form=form)
+    text = form.question.data or ""
+    rules.set_question(registration, text, bool(form.question_named.data), now=utcnow())
+    db.session.commit()
+    acknowledge(
+        _("Ihre Frage ist gespeichert.") if text else _("Ihre Frage ist zurückgezogen."),
+        "question",
+    )
+    return back_to(url_for("public.registration", token=token), "question")
 
 
 @bp.post("/registrations/<token>/address")

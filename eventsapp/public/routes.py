@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import NoReturn
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -130,7 +131,11 @@ def _applicant(form: RegistrationForm) -> rules.Applicant:
     applicant = form.applicant()
     viewer = _viewer()
     if viewer is not None and viewer.email == applicant.email:
-        return rules.Applicant.from_user(viewer, language=applicant.language)
+        return replace(
+            rules.Applicant.from_user(viewer, language=applicant.language),
+            question=applicant.question,
+            question_named=applicant.question_named,
+        )
     return applicant
 
 

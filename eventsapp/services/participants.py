@@ -1,5 +1,5 @@
-"""Participant lists for organisers: search, the check-in list, and the CSV export for
-Excel and LibreOffice."""
+"""Participant lists for organisers: search, the check-in list, the questions sent ahead,
+and the CSV export for Excel and LibreOffice."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 
 from eventsapp.database import db
-from eventsapp.models import Registration, RegistrationStatus, Session
+from eventsapp.models import ACTIVE, Registration, RegistrationStatus, Session
 from eventsapp.services.registrations import waitlist
 
 STATUS_ORDER = {
@@ -48,6 +48,28 @@ def list_registrations(
         rows,
         key=lambda r: (STATUS_ORDER[r.status], line.get(r.id, 0), r.created_at, r.id),
     )
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    asker: str | None  # the name, only where the person said it may be given
+
+
+def questions(session: Session) -> list[Question]:
+    """The questions and topics people registered for this date sent ahead.
+
+    In the order of their text, not of registration, so the list cannot be laid beside the
+    registrations to tell who asked what; a name only where its owner allowed it."""
+    rows = db.session.execute(
+        select(Registration.question, Registration.question_named, Registration.name).where(
+            Registration.session_id == session.id,
+            Registration.status.in_(ACTIVE),
+            Registration.question != "",
+        )
+    ).all()
+    found = [Question(text, name if named else None) for text, named, name in rows]
+    return sorted(found, key=lambda q: (q.text.casefold(), q.text, q.asker or ""))
 
 
 @dataclass(frozen=True)

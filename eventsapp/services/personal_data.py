@@ -124,6 +124,8 @@ def export(email: str) -> dict[str, Any]:
                 "venue": r.session.venue_name,
                 "name": r.name,
                 "organisation": r.organisation_name,
+                "question": r.question,
+                "question_may_name_you": r.question_named,
                 "language": r.language,
                 "status": r.status.value,
                 "registered_at": _iso(r.created_at),
@@ -174,6 +176,8 @@ def _anonymise(registration: Registration, now: datetime) -> None:
     registration.name = ""
     registration.email = f"{ERASED}-{registration.id}"
     registration.organisation_name = ""
+    registration.question = ""
+    registration.question_named = False
     registration.token_nonce = secrets.token_urlsafe(24)
     registration.token_hash = hash_token(secrets.token_urlsafe(32))  # the manage link dies
     registration.anonymised_at = now

@@ -68,6 +68,8 @@ class Applicant:
     user_id: int | None = None
     # The partner organisation whose contingent the applicant may use (account holders).
     partner_organisation_id: int | None = None
+    question: str = ""  # asked ahead, see Registration.question
+    question_named: bool = False
 
     @classmethod
     def from_user(cls, user: User, language: str | None = None) -> Applicant:
@@ -189,6 +191,8 @@ def take_place(
         "language": applicant.language,
         "user_id": applicant.user_id,
         "organisation_id": applicant.partner_organisation_id,
+        "question": applicant.question,
+        "question_named": applicant.question_named and bool(applicant.question),
         "created_at": now,
         "updated_at": now,
         "consented_at": None if by_organiser else now,
@@ -307,6 +311,21 @@ def set_attendance(registration: Registration, attended: bool, *, now: datetime)
         raise RegistrationError("only confirmed registrations can check in")
     registration.attended = attended
     registration.checked_in_at = now if attended else None
+
+
+def question_open(registration: Registration, *, now: datetime) -> bool:
+    """A question may be sent, changed or withdrawn while the registration is active and the
+    session has not begun."""
+    return registration.is_active and now < registration.session.starts_at
+
+
+def set_question(registration: Registration, text: str, named: bool, *, now: datetime) -> None:
+    """Send, change or (with an empty text) withdraw the question asked ahead."""
+    if not question_open(registration, now=now):
+        raise RegistrationError("the question can no longer be changed")
+    registration.question = text
+    registration.question_named = named and bool(text)
+    registration.updated_at = now
 
 
 def resend_manage_link(registration_id: int, email: str, language: str, *, now: datetime) -> None:
