@@ -67,6 +67,7 @@ def create_app(config: str | type | None = None, **overrides: Any) -> Flask:
         api,
         auth,
         cli,
+        embed,
         errors,
         feeds,
         formatting,
@@ -88,6 +89,7 @@ def create_app(config: str | type | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(embed.bp)
     errors.register(app)
     formatting.register(app)
     i18n.register(app)

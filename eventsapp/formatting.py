@@ -17,7 +17,7 @@ from eventsapp.calendar.practical import contact_line, practical_for, practical_
 from eventsapp.i18n import LANGUAGE_NAMES, text_direction
 from eventsapp.models import Format, Session
 from eventsapp.services.reports import Masked
-from eventsapp.urls import calendar_app_links, external_url, subscription_links
+from eventsapp.urls import calendar_app_links, embed_snippet, external_url, subscription_links
 
 
 def session_date(session: Session, format: str = "full") -> str:
@@ -133,6 +133,7 @@ def register(app: Flask) -> None:
         stext=session_text,
         stext_lang=session_text_lang,
         external_url=external_url,
+        embed_snippet=embed_snippet,
         calendar_app_links=calendar_app_links,
         practical=practical_for,
         practical_text=practical_text,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Iterable
 from datetime import date
+from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -269,3 +270,50 @@ class MultiCheckboxField(SelectMultipleField):
 
 class ActionForm(FlaskForm):
     """Only the CSRF token, for buttons that change something (cancel, approve, renew)."""
+
+
+MOST_ORIGINS = 20
+
+
+def _origin(line: str) -> str | None:
+    """`line` as a web origin (scheme://host[:port], lower case, the host in ASCII), or None
+    when it is not one: a path, query, user name or another scheme makes it something else."""
+    try:
+        parts = urlsplit(line)
+        port = parts.port
+        host = parts.hostname
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not host or parts.username or parts.password:
+        return None
+    if parts.path not in ("", "/") or parts.query or parts.fragment or "*" in host:
+        return None
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+    if any(ch in host for ch in " ;,'\"") or ":" in host:  # no IPv6 literals: not needed
+        return None
+    default = {"http": 80, "https": 443}[parts.scheme]
+    return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default else "")
+
+
+def web_origins(form: FlaskForm, field: Field) -> None:
+    """One website address per line, kept as its origin (https://example.org); each line
+    that is not one is named in the message."""
+    lines = [line.strip() for line in (field.data or "").splitlines() if line.strip()]
+    origins: list[str] = []
+    for line in lines:
+        origin = _origin(line)
+        if origin is None:
+            raise ValidationError(
+                _(
+                    "„%(line)s“ ist keine Website-Adresse wie https://beispiel.de (ohne Pfad).",
+                    line=line[:100],
+                )
+            )
+        if origin not in origins:
+            origins.append(origin)
+    if len(origins) > MOST_ORIGINS:
+        raise ValidationError(_("Bitte höchstens %(max)d Websites.", max=MOST_ORIGINS))
+    field.data = "\n".join(origins)

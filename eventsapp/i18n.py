@@ -53,6 +53,12 @@ def prefer_language(language: str) -> None:
     refresh()  # a locale Flask-Babel may have picked already is chosen again
 
 
+def chosen_language() -> str | None:
+    """The request's ?lang= when it names one of the site's languages, to repeat in links."""
+    chosen = request.args.get("lang")
+    return chosen if chosen in available_languages() else None
+
+
 def page_language() -> str:
     """The language the current page is shown in: mail a visitor asks for goes out in it."""
     locale = get_locale()
@@ -74,6 +80,8 @@ def register(app: Flask) -> None:
     def remember_language(response: Response) -> Response:
         """Keep a language chosen with ?lang= for the next pages (one year, this site only)."""
         chosen = request.args.get("lang")
+        if request.blueprint == "embed":
+            return response  # a frame on another site: no cookie of ours there
         if chosen in available_languages() and chosen != request.cookies.get(LANGUAGE_COOKIE):
             response.set_cookie(
                 LANGUAGE_COOKIE,

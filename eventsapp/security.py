@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from flask import Flask, Response, abort, request
 
-# img-src data: lets the reports show their charts: SVG that the server drew (pygal), as
-# data: images, which cannot run script or load anything.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
-    "frame-ancestors 'none'; form-action 'self'"
-)
+
+def content_security_policy(frame_ancestors: str = "'none'") -> str:
+    """The policy of every page. img-src data: lets the reports show their charts: SVG that
+    the server drew (pygal), as data: images, which cannot run script or load anything.
+    Only the embeddable dates widget (eventsapp/embed) names other `frame_ancestors`."""
+    return (
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+        f"frame-ancestors {frame_ancestors}; form-action 'self'"
+    )
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
 SECURITY_HEADERS = (
     ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
     ("X-Content-Type-Options", "nosniff"),
@@ -46,6 +52,10 @@ def register(app: Flask) -> None:
                 "Strict-Transport-Security",
                 f"max-age={app.config['HSTS_SECONDS']}; includeSubDomains",
             )
+        if "content-security-policy" in present:
+            # A view that sets its own policy (the embeddable widget) decides about framing
+            # with frame-ancestors; the older header would refuse every frame.
+            present.add("x-frame-options")
         response.headers.extend(
             (name, value) for name, value in SECURITY_HEADERS if name.lower() not in present
         )

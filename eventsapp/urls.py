@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from datetime import UTC, datetime
+from html import escape
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -78,3 +79,15 @@ def calendar_app_links(session: Any, title: str) -> dict[str, str]:
         "google": f"https://calendar.google.com/calendar/render?{urlencode(google)}",
         "outlook": f"https://outlook.live.com/calendar/0/deeplink/compose?{urlencode(outlook)}",
     }
+
+
+def embed_snippet(endpoint: str, title: str, **values: Any) -> str:
+    """The HTML a partner pastes into their website to show a dates widget: the frame (with
+    a height for pages without script) and the small script that sizes it."""
+    src = external_url(endpoint, **values)
+    script = external_url("static", filename="embed-host.js")
+    return (
+        f'<iframe data-eventsapp src="{escape(src)}" title="{escape(title)}" '
+        'style="width:100%;border:0" height="420" loading="lazy"></iframe>\n'
+        f'<script src="{escape(script)}" async></script>'
+    )

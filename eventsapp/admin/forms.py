@@ -15,6 +15,7 @@ from eventsapp.forms import (
     plain_text,
     strip,
     text_field,
+    web_origins,
 )
 from eventsapp.i18n import LANGUAGE_NAMES
 
@@ -53,6 +54,16 @@ class OrganisationForm(FlaskForm):
         filters=[strip],
         validators=[Length(max=5000, message=_l("Bitte höchstens %(max)d Zeichen.")), plain_text],
         render_kw={"rows": 3},
+    )
+    embed_origins = TextAreaField(
+        _l("Websites, die die Terminübersicht einbinden dürfen"),
+        filters=[strip],
+        validators=[Length(max=2000, message=_l("Bitte höchstens %(max)d Zeichen.")), web_origins],
+        description=_l(
+            "Eine Adresse pro Zeile, z. B. https://beispiel.de. Nur diese Websites können die "
+            "Terminübersicht dieser Organisation in ihre Seiten einbinden; ohne Eintrag keine."
+        ),
+        render_kw={"rows": 3, "spellcheck": "false", "dir": "ltr"},
     )
 
 

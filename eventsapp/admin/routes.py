@@ -49,6 +49,7 @@ def _save_organisation(organisation: Organisation, form: OrganisationForm) -> No
     organisation.venue_name = form.venue_name.data or None
     organisation.venue_address = form.venue_address.data or None
     organisation.description = form.description.data or ""
+    organisation.embed_origins = form.embed_origins.data or ""
 
 
 @bp.route("/organisations/new", methods=["GET", "POST"])

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from eventsapp.database import db, utcnow
 from eventsapp.feeds import bp
 from eventsapp.formatting import format_text
-from eventsapp.i18n import available_languages
+from eventsapp.i18n import chosen_language
 from eventsapp.models import Organisation
 from eventsapp.models.session import calendar_domain
 from eventsapp.services import feeds, news
@@ -103,12 +103,6 @@ def personal(token: str):
     return response
 
 
-def _chosen_language() -> str | None:
-    """The reader's ?lang=, repeated in the feed's own links; None if absent or unknown."""
-    lang = request.args.get("lang")
-    return lang if lang in available_languages() else None
-
-
 def news_response(
     entries: list[news.NewsEntry],
     *,
@@ -140,7 +134,7 @@ def format_news(slug: str):
     format = listing.get_visible_format(slug)  # feed readers are anonymous
     if format is None:
         abort(404)
-    lang = _chosen_language()
+    lang = chosen_language()
     return news_response(
         news.news(now=utcnow(), format=format),
         title=_("%(title)s: Termine", title=format_text(format, "title")),
@@ -156,7 +150,7 @@ def organisation_news(slug: str):
     organisation = listing.get_organisation(slug)
     if organisation is None:
         abort(404)
-    lang = _chosen_language()
+    lang = chosen_language()
     return news_response(
         news.news(now=utcnow(), host=organisation),
         title=_("Termine bei %(organisation)s", organisation=organisation.name),

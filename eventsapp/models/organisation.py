@@ -37,8 +37,15 @@ class Organisation(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     venue_name: Mapped[str | None] = mapped_column(String(200))
     venue_address: Mapped[str | None] = mapped_column(String(300))
+    # Websites that may show this organisation's dates widget in a frame (/embed/...), one
+    # origin per line (https://example.org); none by default, so no site can frame it.
+    embed_origins: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def embed_origin_list(self) -> list[str]:
+        return [line for line in (self.embed_origins or "").split() if line]
 
     def __repr__(self) -> str:
         return f"<Organisation {self.slug}>"

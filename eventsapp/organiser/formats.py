@@ -24,7 +24,7 @@ from eventsapp.organiser.forms import (
     PublishForm,
     ScheduleForm,
 )
-from eventsapp.services import overview, scheduling
+from eventsapp.services import embeds, overview, scheduling
 from eventsapp.services import registrations as rules
 from eventsapp.services.formats import FormatValues, create_format, update_format
 from eventsapp.services.recurrence import RecurrenceError
@@ -153,6 +153,7 @@ def _render_format(format, publish_form=None, generate_form=None, status: int = 
         publish_form=publish_form,
         generate_form=generate_form or GenerateForm(),
         action_form=ActionForm(),
+        embed_origins=embeds.format_origins(format),
     ), status
 
 
