@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: serve run test lint install install-test browser node pdf-deps bench-feeds bench-mail bench-load bench-answers bench-reports translations
+.PHONY: serve run test lint install install-test browser node vendor pdf-deps bench-feeds bench-mail bench-load bench-answers bench-reports translations
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,7 @@ translations: $(VENV)/.installed
 ## run: the app with demo data on SQLite at http://$(HOST):$(PORT); mail goes to instance/mail/
 ## (links in mails and feeds point there too, unless EVENTSAPP_BASE_URL is set)
 run: export EVENTSAPP_BASE_URL ?= http://$(HOST):$(PORT)
-run: $(VENV)/.installed pdf-deps $(MO_FILES)
+run: $(VENV)/.installed pdf-deps vendor $(MO_FILES)
 	$(FLASK) db upgrade
 	$(FLASK) demo-data
 	@echo "eventsapp: http://$(HOST):$(PORT)  (links in mail: $$EVENTSAPP_BASE_URL; mail is written to instance/mail/ unless MAIL_SERVER is set)"
@@ -48,7 +48,7 @@ run: $(VENV)/.installed pdf-deps $(MO_FILES)
 	  $(FLASK) run --host $(HOST) --port $(PORT)'
 
 ## serve: production-style: gunicorn (gunicorn.conf.py) and a worker; see docs/operations.md
-serve: $(VENV)/.installed pdf-deps $(MO_FILES)
+serve: $(VENV)/.installed pdf-deps vendor $(MO_FILES)
 	$(FLASK) db upgrade
 	@sh -c '$(FLASK) worker & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
 	  $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app'
@@ -71,6 +71,18 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
+## vendor: browser code from the npm registry that the app serves from its own origin
+## (jsQR for the check-in page's camera; pinned in assets/package-lock.json)
+vendor: eventsapp/static/vendor/jsQR.js
+eventsapp/static/vendor/jsQR.js: assets/package.json assets/package-lock.json
+	@if ! command -v npm >/dev/null; then \
+	  echo "installing nodejs and npm from Debian"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
+	fi
+	npm ci --prefix assets --no-audit --no-fund --silent
+	mkdir -p eventsapp/static/vendor
+	cp assets/node_modules/jsqr/dist/jsQR.js $@
+
 ## node: Node.js, Mozilla's ical.js (a second calendar parser) and TypeScript with schema-dts (schema.org types) for the tests
 node: tests/js/node_modules/.installed
 tests/js/node_modules/.installed: tests/js/package.json tests/js/package-lock.json
@@ -82,7 +94,7 @@ tests/js/node_modules/.installed: tests/js/package.json tests/js/package-lock.js
 	touch $@
 
 ## test: lint, the import layers (pyproject.toml), the whole suite on SQLite, then again on PostgreSQL when 127.0.0.1:5432 answers
-test: $(VENV)/.installed-test browser node pdf-deps $(MO_FILES)
+test: $(VENV)/.installed-test browser node vendor pdf-deps $(MO_FILES)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/pytest

@@ -52,3 +52,42 @@ def address_key(email: str) -> str:
     """A normalised address as a keyed hash: a list of such keys answers "is this address
     on it?" without holding the addresses, and the database alone cannot test one."""
     return derive_token("address", email)
+
+
+CHECKIN = "checkin"
+# Crockford's base 32: no I, L, O or U, so a code read aloud or typed is not mistaken.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 12  # 60 bits
+_READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
+def checkin_code(registration: Registration) -> str:
+    """The code on a registration's QR code and printed beneath it: what the door scans or
+    types to check the person in. Derived from the manage link's nonce under another
+    purpose, so it opens no page and changes with the manage link (a corrected address)."""
+    key = hashlib.sha256(f"eventsapp-token:{CHECKIN}:{current_app.secret_key}".encode()).digest()
+    digest = hmac.new(key, registration.token_nonce.encode(), hashlib.sha256).digest()
+    number = int.from_bytes(digest[:8], "big") >> (64 - 5 * CODE_LENGTH)
+    return "".join(
+        CODE_ALPHABET[(number >> (5 * (CODE_LENGTH - 1 - i))) & 31] for i in range(CODE_LENGTH)
+    )
+
+
+def normalise_code(text: str) -> str | None:
+    """A typed or scanned check-in code as stored, or None when it cannot be one: case,
+    spaces and hyphens do not matter, O reads as 0, I and L as 1."""
+    code = "".join(text.split()).replace("-", "").upper().translate(_READ_AS)
+    if len(code) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in code):
+        return None
+    return code
+
+
+def spaced_code(code: str) -> str:
+    """K7QM-4XPD-9TRA: in groups of four for reading aloud."""
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+def code_hash(code: str) -> str:
+    """What the check-in page keeps on the device for each person: it can test a scanned
+    code without holding the codes themselves."""
+    return hashlib.sha256(f"eventsapp-checkin:{code}".encode()).hexdigest()

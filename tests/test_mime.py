@@ -45,15 +45,24 @@ def test_a_confirmation_has_the_shape_clients_recognise_and_no_defects(mail_app,
         defects = [(part.get_content_type(), part.defects) for part in message.walk()]
         assert all(not found for _type, found in defects), (each, defects)
     message = message_from_bytes(data, policy=policy.default)
+    # The HTML and the QR code it shows for check-in belong together (multipart/related).
     assert _tree(message) == (
         "multipart/mixed",
         [
-            ("multipart/alternative", ["text/plain", "text/html", "text/calendar"]),
+            (
+                "multipart/alternative",
+                ["text/plain", ("multipart/related", ["text/html", "image/png"]), "text/calendar"],
+            ),
             "application/ics",
         ],
     )
     alternative, attachment = message.get_payload()
-    text, html, calendar = alternative.get_payload()
+    text, related, calendar = alternative.get_payload()
+    html, image = related.get_payload()
+    assert related.get_param("type") == "text/html"
+    content_id = image["Content-ID"].strip("<>")
+    assert f'src="cid:{content_id}"' in html.get_content()
+    assert image.get_content_disposition() == "inline"
     assert calendar.get_param("method") == "REQUEST" and calendar.get_content_charset() == "utf-8"
     assert "METHOD:REQUEST" in calendar.get_content()
     assert attachment.get_content_disposition() == "attachment"
@@ -99,6 +108,7 @@ def test_a_list_of_new_dates_stays_an_attachment(mail_app, smtp_server):
         body_html="<p>Neue Termine</p>",
         ics="BEGIN:VCALENDAR\r\nMETHOD:PUBLISH\r\nEND:VCALENDAR\r\n",
         ics_method="PUBLISH",
+        checkin_code=None,
         extra_headers="",
         message_id="<1@eventsapp.test>",
         attempts=0,

@@ -33,7 +33,14 @@ from eventsapp.models import (
     TextsState,
     TopicStatus,
 )
-from eventsapp.services import contingents, feedback, report_exports, reports, scheduling
+from eventsapp.services import (
+    checkin,
+    contingents,
+    feedback,
+    report_exports,
+    reports,
+    scheduling,
+)
 from eventsapp.services import registrations as rules
 from eventsapp.services.partner_registrations import colleague_applicant
 from eventsapp.services.reports import Grouping, Masked
@@ -122,6 +129,8 @@ def _seed_year(seed: int = 7) -> None:
                 )
             ):
                 rules.set_attendance(registration, generator.random() < 0.8, now=starts)
+            if n % 3 == 0 and rules.seat_counts(session, now=starts).left > 0:
+                checkin.add_walk_in(session, f"Gast {n}", None, now=starts)  # came unannounced
         feedback.invite_due(now=session.ends_at + timedelta(hours=3))
         for invitation in db.session.scalars(
             select(FeedbackInvitation).where(FeedbackInvitation.session_id == session.id)
@@ -168,6 +177,7 @@ def _reference(sessions: list[Session]) -> dict:
             figures["confirmed"] += r.status == RegistrationStatus.CONFIRMED
             figures["waiting"] += r.status == RegistrationStatus.WAITLISTED
             figures["attended"] += bool(r.attended)
+            figures["walk_ins"] += bool(r.attended and r.walk_in)
             if r.status == RegistrationStatus.CONFIRMED:
                 languages[r.language] += 1
                 if checked_in_used:
@@ -217,6 +227,7 @@ def test_report_figures_equal_the_rows(ctx, grouping):
                 "confirmed",
                 "waiting",
                 "attended",
+                "walk_ins",
                 "checked",
                 "no_shows",
                 "contingent_seats",
@@ -315,8 +326,9 @@ def test_the_reports_page_shows_the_year_and_withholds_small_numbers(app, office
     participation = _csv(
         client, f"/organiser/reports/participation.csv?year={ended.year}&group=format"
     )
-    assert participation[1][:8] == ["Blick in die Polizei", "1", "0", "10", "6", "6", "0", "5"]
-    assert participation[1][8] == "16,7"  # per cent who did not come
+    assert participation[1][:9] == ["Blick in die Polizei", "1", "0", "10", "6", "6", "0", "5", "0"]
+    assert participation[0][8] == "davon ohne Anmeldung"
+    assert participation[1][9] == "16,7"  # per cent who did not come
     with app.app_context():
         session = db.session.scalars(select(Session).where(Session.starts_at == ended)).one()
         db.session.add(FeedbackResponse(session=session, round_on=ended.date(), respect=2))

@@ -109,6 +109,7 @@ def render_deferred(*, now: datetime, limit: int) -> int:
                     "body_text": rendered.body_text,
                     "body_html": rendered.body_html,
                     "ics": rendered.ics,
+                    "checkin_code": rendered.checkin_code,
                     "extra_headers": rendered.headers,
                     "deferred_template": None,
                 }

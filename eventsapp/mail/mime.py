@@ -15,12 +15,15 @@ as RFC 2045 wants, text in canonical form (CRLF line ends).
 from __future__ import annotations
 
 import base64
+import io
 import secrets
 import textwrap
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.header import Header
 from email.utils import format_datetime, formataddr, parseaddr
+
+import segno
 
 CRLF = b"\r\n"
 LINE = 78  # RFC 5322 2.1.1: lines SHOULD be at most 78 characters
@@ -39,6 +42,7 @@ class Outgoing:
     body_html: str | None
     ics: str | None
     ics_method: str | None
+    checkin_code: str | None  # drawn as a QR code next to the HTML (a confirmed place)
     extra_headers: str
     message_id: str
     attempts: int
@@ -105,14 +109,36 @@ def _multipart(subtype: str, parts: list[bytes]) -> bytes:
     return CRLF.join(chunks)
 
 
+QR_CONTENT_ID = "checkin-qr@eventsapp"  # the HTML shows it as <img src="cid:…">
+
+
+def qr_png(code: str) -> bytes:
+    """The check-in code as a QR code (PNG, 6 px a module with the quiet zone): mail
+    programs show PNG inline where many refuse SVG."""
+    buffer = io.BytesIO()
+    segno.make(code, error="m", micro=False).save(buffer, kind="png", scale=6, border=4)
+    return buffer.getvalue()
+
+
 def render(mail: Outgoing, *, sender: str, recipient: str, headers: dict[str, str]) -> bytes:
     """RFC 5322 bytes of one mail. `recipient` is already validated; header values may
     contain anything, they are written on one line each."""
     text = _canonical(wrapped_text(mail.body_text))
     alternatives = [_base64_part('text/plain; charset="utf-8"', text)]
     if mail.body_html:
-        html = _canonical(mail.body_html)
-        alternatives.append(_base64_part('text/html; charset="utf-8"', html))
+        html = _base64_part('text/html; charset="utf-8"', _canonical(mail.body_html))
+        if mail.checkin_code:
+            # The HTML and the image it shows belong together (RFC 2387).
+            image = _base64_part(
+                'image/png; name="check-in.png"',
+                qr_png(mail.checkin_code),
+                [
+                    f"Content-ID: <{QR_CONTENT_ID}>",
+                    'Content-Disposition: inline; filename="check-in.png"',
+                ],
+            )
+            html = _multipart('related; type="text/html"', [html, image])
+        alternatives.append(html)
     method = (mail.ics_method or "PUBLISH").upper()
     calendar = _canonical(mail.ics) if mail.ics else b""
     if calendar and method in INVITATIONS:

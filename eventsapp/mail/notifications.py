@@ -22,9 +22,10 @@ from sqlalchemy import func, select
 
 from eventsapp.calendar.events import CANCEL, clean_address, invitation
 from eventsapp.database import db, utcnow
-from eventsapp.models import Registration, SessionStatus
+from eventsapp.mail.mime import QR_CONTENT_ID
+from eventsapp.models import Registration, RegistrationStatus, SessionStatus
 from eventsapp.models.registration import waitlist_position
-from eventsapp.tokens import manage_token
+from eventsapp.tokens import checkin_code, manage_token, spaced_code
 from eventsapp.urls import external_url
 
 SUBJECTS = {
@@ -63,6 +64,12 @@ ABOUT_A_PLACE = frozenset(
 )
 
 
+# Mails that confirm a place carry the check-in code (QR code and the code in words).
+WITH_CHECKIN_CODE = frozenset(
+    {"registration_confirmed", "registration_promoted", "registration_reminder"}
+)
+
+
 @dataclass(frozen=True)
 class Rendered:
     subject: str
@@ -70,6 +77,7 @@ class Rendered:
     body_html: str
     ics: str | None
     headers: str  # "Name: value" lines, as OutboxMessage.extra_headers keeps them
+    checkin_code: str | None = None  # a confirmed place's, shown as a QR code
 
 
 @dataclass(frozen=True)
@@ -149,6 +157,11 @@ def render(
         raise RegistrationGone(f"not sent: registration {registration_id} holds no place any more")
     values = mail_context(registration, context, language)
     values["invitation"] = bool(ics_method)
+    code = None
+    if template in WITH_CHECKIN_CODE and registration.status == RegistrationStatus.CONFIRMED:
+        code = checkin_code(registration)
+        values["checkin_code"] = spaced_code(code)
+        values["checkin_image"] = f"cid:{QR_CONTENT_ID}"
     subject = subject_of(template, registration, language)
     with force_locale(language):
         body_text = render_template(f"mail/{template}.txt", **values)
@@ -165,7 +178,7 @@ def render(
         )
     headers = reply_to(registration.session.host_organisation)
     lines = "\n".join(f"{name}: {value}" for name, value in headers.items())
-    return Rendered(subject, body_text, body_html, ics, lines)
+    return Rendered(subject, body_text, body_html, ics, lines, code)
 
 
 def attendee_sequence(registration: Registration, method: str) -> int:

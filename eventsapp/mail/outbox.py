@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from eventsapp.database import core_connection, db
 from eventsapp.models import OutboxMessage
+from eventsapp.models.registration import NO_ADDRESS
 from eventsapp.urls import base_host
 
 
@@ -34,8 +35,9 @@ def enqueue_mail(
     `template` names `templates/mail/<template>.txt` and `.html`; `subject` is best given
     with `lazy_gettext`, so that it is translated here, in the recipient's language.
     Nothing is committed: the row lands with the caller's transaction or not at all.
+    A walk-in who gave no address gets nothing.
     """
-    if _exists(dedupe_key):
+    if recipient.endswith(NO_ADDRESS) or _exists(dedupe_key):
         return None
     with force_locale(language):
         subject = str(subject)
@@ -77,6 +79,8 @@ def enqueue_deferred(
     names a registration created in this very transaction, so no copy can exist yet, and
     the row is written at once, in one prepared statement.
     """
+    if recipient.endswith(NO_ADDRESS):
+        return  # a walk-in who gave no address
     if not new_key and _exists(dedupe_key):
         return
     values = {

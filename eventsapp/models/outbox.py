@@ -32,6 +32,8 @@ class OutboxMessage(db.Model):
     body_html: Mapped[str | None] = mapped_column(Text)
     ics: Mapped[str | None] = mapped_column(Text)
     ics_method: Mapped[str | None] = mapped_column(String(20))
+    # A confirmed place's check-in code, drawn as a QR code into the HTML part when sent.
+    checkin_code: Mapped[str | None] = mapped_column(String(20))
     # Registration mails are rendered by the worker shortly before sending, not in the request
     # that queues them (eventsapp/mail/notifications.py): until then subject and bodies are
     # empty and the row names its template and registration.

@@ -32,6 +32,9 @@ class RegistrationStatus(enum.StrEnum):
     REJECTED = "rejected"  # an organiser declined a pending registration
 
 
+# The address of a walk-in who gave none (RFC 2606 .invalid: it can never receive mail).
+NO_ADDRESS = "@walk-in.invalid"
+
 SEAT_HOLDING = (RegistrationStatus.PENDING, RegistrationStatus.CONFIRMED)
 ACTIVE = (RegistrationStatus.PENDING, RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
 
@@ -110,6 +113,9 @@ class Registration(db.Model):
     # and address when the registration is anonymised.
     question: Mapped[str] = mapped_column(Text, default="")
     question_named: Mapped[bool] = mapped_column(default=False)
+    # Added at the door by an organiser (the check-in page), not registered ahead; such a
+    # person may have given no address (`has_address`), and then gets no mail.
+    walk_in: Mapped[bool] = mapped_column(default=False)
     # Higher goes first on the waitlist; organisers may move a person up.
     waitlist_priority: Mapped[int] = mapped_column(default=0)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -128,6 +134,10 @@ class Registration(db.Model):
     session: Mapped[Session] = relationship()
     contingent: Mapped[Contingent | None] = relationship()
     user: Mapped[User | None] = relationship()
+
+    @property
+    def has_address(self) -> bool:
+        return not self.email.endswith(NO_ADDRESS)
 
     @property
     def holds_seat(self) -> bool:

@@ -2,8 +2,8 @@
 
 One blueprint, its views in one module per area: dashboard (overview and calendar),
 formats (formats and planning their dates), sessions, registrations (lists, manual add,
-approval, check-in), contingents, feedback (a session's answers and their free texts) and reports.
-`common` holds what they share.
+approval), checkin (the door, also offline), contingents, feedback (a session's answers
+and their free texts) and reports. `common` holds what they share.
 """
 
 from flask import Blueprint
@@ -21,6 +21,7 @@ def require_organiser() -> None:
 
 # Registers the routes.
 from eventsapp.organiser import (  # noqa: E402, F401
+    checkin,
     contingents,
     dashboard,
     feedback,

@@ -160,22 +160,6 @@ def registration_attendance(registration_id: int):
     )
 
 
-@bp.get("/sessions/<int:session_id>/checkin")
-def checkin(session_id: int):
-    session = managed_session_or_404(session_id)
-    query = (request.args.get("q") or "").strip()[:100]
-    everyone = participants.checkin_list(session)
-    return render_template(
-        "organiser/checkin.html",
-        session=session,
-        arrivals=participants.arrivals_matching(everyone, query) if query else everyone,
-        query=query,
-        total=len(everyone),
-        present=sum(1 for a in everyone if a.registration.attended),
-        action_form=ActionForm(),
-    )
-
-
 @bp.get("/sessions/<int:session_id>/registrations.csv")
 def registrations_csv(session_id: int):
     session = managed_session_or_404(session_id)

@@ -9,20 +9,25 @@ Pages behind these links are sent with `Cache-Control: no-store` (eventsapp/secu
 
 from __future__ import annotations
 
+import io
+
+import segno
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from eventsapp.acknowledgements import acknowledge, back_to
 from eventsapp.database import db, utcnow
 from eventsapp.forms import ActionForm
 from eventsapp.i18n import prefer_language
-from eventsapp.models import AccessPurpose, Registration
+from eventsapp.models import AccessPurpose, Registration, RegistrationStatus
 from eventsapp.public import bp
 from eventsapp.public.forms import AddressChangeForm, QuestionForm
 from eventsapp.ratelimits import client_limit, form_limits
 from eventsapp.services import access_links, address_change, feedback, feeds
 from eventsapp.services import registrations as rules
+from eventsapp.tokens import checkin_code, spaced_code
 
 
 def _registration_or_404(token: str) -> Registration:
@@ -41,6 +46,31 @@ def _can_cancel(registration: Registration) -> bool:
 
 def _can_change_address(registration: Registration) -> bool:
     return registration.is_active and utcnow() < registration.session.ends_at
+
+
+def _checkin_code(registration: Registration) -> dict | None:
+    """The QR code (SVG, drawn here from the code alone) and the code in words, for a
+    confirmed place of a session that has not ended."""
+    if (
+        registration.status != RegistrationStatus.CONFIRMED
+        or utcnow() >= registration.session.ends_at
+    ):
+        return None
+    code = checkin_code(registration)
+    buffer = io.BytesIO()
+    segno.make(code, error="m", micro=False).save(
+        buffer,
+        kind="svg",
+        scale=6,
+        border=4,
+        xmldecl=False,
+        svgns=True,
+        svgclass="qr",
+        lineclass=None,
+    )
+    # segno's own markup of a code of 12 letters and digits: nothing in it comes from input.
+    svg = Markup(buffer.getvalue().decode())  # noqa: S704
+    return {"svg": svg, "code": spaced_code(code)}
 
 
 def _question_form(registration: Registration, form: QuestionForm | None = None):
@@ -73,6 +103,7 @@ def _render_registration(
         if _can_change_address(registration)
         else None,
         question_form=_question_form(registration, question_form),
+        checkin=_checkin_code(registration),
         feedback_mails=feedback.wants_feedback_mail(registration.email),
     ), (422 if failed else 200)
 

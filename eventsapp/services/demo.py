@@ -237,9 +237,22 @@ def _sign_up(session: Session, count: int, *, now: datetime, offset: int) -> lis
         name = DEMO_NAMES[(number + offset) % len(DEMO_NAMES)]
         local = unicodedata.normalize("NFKD", name.lower().replace(" ", "."))
         email = normalise_email(f"{local.encode('ascii', 'ignore').decode()}.{number}@example.org")
-        applicant = Applicant(name=name, email=email)
+        question, named = DEMO_QUESTIONS[(number + offset) % len(DEMO_QUESTIONS)]
+        applicant = Applicant(name=name, email=email, question=question, question_named=named)
         people.append(registrations.register_for_session(session, applicant, now=now))
     return people
+
+
+# Questions some residents send ahead (most send none); the second says "you may name me".
+DEMO_QUESTIONS = [
+    ("Wie werde ich Polizistin oder Polizist, auch ohne deutschen Schulabschluss?", False),
+    ("", False),
+    ("Was passiert, wenn ich eine Anzeige erstatte? Bekomme ich eine Dolmetscherin?", True),
+    ("", False),
+    ("", False),
+    ("Warum werden junge Männer aus unserem Viertel so oft kontrolliert?", False),
+    ("", False),
+]
 
 
 def _awaiting_approval(

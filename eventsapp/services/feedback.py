@@ -96,6 +96,7 @@ def _recipients(session: Session) -> list[Registration]:
     ):
         # Check-in was used for this date: those who came.
         confirmed = [registration for registration in confirmed if registration.attended]
+    confirmed = [registration for registration in confirmed if registration.has_address]
     unwilling = without_feedback_mail([registration.email for registration in confirmed])
     return [registration for registration in confirmed if registration.email not in unwilling]
 

@@ -103,7 +103,7 @@ def arrivals_matching(arrivals: list[Arrival], query: str) -> list[Arrival]:
 
 
 def _namesake_hint(registration: Registration) -> str:
-    mailbox = (registration.email or "").partition("@")[0]
+    mailbox = (registration.email or "").partition("@")[0] if registration.has_address else ""
     parts = [registration.organisation_name, f"…{mailbox[-3:]}@" if mailbox else ""]
     return " · ".join(part for part in parts if part)
 

@@ -255,6 +255,7 @@ def forget_mail(condition: ColumnElement[bool], *, now: datetime) -> int:
             body_text="",
             body_html=None,
             ics=None,
+            checkin_code=None,
             extra_headers="",
             deferred_template=None,
             purged_at=now,

@@ -38,6 +38,7 @@ PARTICIPATION_COLUMNS = (
     "bestätigt",
     "ohne Platz geblieben",
     "eingecheckt",
+    "davon ohne Anmeldung",
     "nicht erschienen (%)",
     "Partnerplätze reserviert",
     "Partnerplätze genutzt",
@@ -82,6 +83,7 @@ def participation_csv(groups: list[Group], grouping: Grouping) -> bytes:
                         p.confirmed,
                         p.waiting,
                         p.attended,
+                        p.walk_ins,
                     )
                 ),
                 _number(share, 1),
@@ -161,6 +163,7 @@ def report_json(report: YearReport) -> dict:
                     "confirmed": p.confirmed,
                     "left_without_seat": p.waiting,
                     "checked_in": p.attended,
+                    "walk_ins": p.walk_ins,
                     "no_show_rate": _json_value(p.no_show_rate),
                     "contingent_seats": p.contingent_seats,
                     "contingent_used": p.contingent_used,

@@ -86,6 +86,7 @@ class Participation:
     confirmed: int = 0  # confirmed when the date took place
     waiting: int = 0  # still on the waitlist when it took place: wanted a seat, got none
     attended: int = 0  # checked in
+    walk_ins: int = 0  # of those, came without a registration (added at the door)
     checked: int = 0  # confirmed at dates where check-in was used: the base of no-shows
     attended_where_checked: int = 0  # of those, checked in
     contingent_seats: int = 0  # kept for partners at held dates
@@ -178,6 +179,7 @@ def participation(sessions: Iterable[Session], *, now: datetime) -> dict[int, Pa
             Registration.status,
             Registration.attended,
             Registration.language,
+            Registration.walk_in,
             func.count(),
         )
         .where(Registration.session_id.in_(ids))
@@ -186,12 +188,11 @@ def participation(sessions: Iterable[Session], *, now: datetime) -> dict[int, Pa
             Registration.status,
             Registration.attended,
             Registration.language,
+            Registration.walk_in,
         )
     ).all()
-    check_in_used = {
-        session_id for session_id, _status, attended, _language, _n in rows if attended is not None
-    }
-    for session_id, status, attended, language, count in rows:
+    check_in_used = {row.session_id for row in rows if row.attended is not None}
+    for session_id, status, attended, language, walk_in, count in rows:
         if session_id not in held:
             continue
         one = figures[session_id]
@@ -207,6 +208,8 @@ def participation(sessions: Iterable[Session], *, now: datetime) -> dict[int, Pa
             one.waiting += count
         if attended:
             one.attended += count
+            if walk_in:
+                one.walk_ins += count
     for contingent, taken in _contingent_use(held):
         one = figures[contingent.session_id]
         one.contingent_seats += contingent.seats

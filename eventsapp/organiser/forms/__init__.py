@@ -9,7 +9,11 @@ from eventsapp.organiser.forms.formats import (
     FormatForm,
     FormatTranslationsForm,
 )
-from eventsapp.organiser.forms.registrations import ManualRegistrationForm
+from eventsapp.organiser.forms.registrations import (
+    CheckinCodeForm,
+    ManualRegistrationForm,
+    WalkInForm,
+)
 from eventsapp.organiser.forms.scheduling import (
     NTH_CHOICES,
     WEEKDAY_CHOICES,
@@ -32,6 +36,7 @@ __all__ = [
     "TRANSLATED_LANGUAGES",
     "WEEKDAY_CHOICES",
     "CancelSessionForm",
+    "CheckinCodeForm",
     "ContingentForm",
     "FormatForm",
     "FormatTranslationsForm",
@@ -43,4 +48,5 @@ __all__ = [
     "SessionTranslationsForm",
     "TextsDecisionForm",
     "TopicStatusForm",
+    "WalkInForm",
 ]

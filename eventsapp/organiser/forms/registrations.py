@@ -30,3 +30,20 @@ class ManualRegistrationForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.language.choices = options((code, LANGUAGE_NAMES[code]) for code in languages)
         self.language.invalid_choice_message = _l("Bitte wählen Sie eine Sprache aus der Liste.")
+
+
+class WalkInForm(FlaskForm):
+    """Someone at the door without a registration: a name, an address if they want mail."""
+
+    name = text_field(_l("Name"), 120, required=True)
+    email = email_field(
+        _l("E-Mail-Adresse (freiwillig)"),
+        typo_hint=True,
+        description=_l("Nur wenn die Person ihren Link und die Bitte um Rückmeldung möchte."),
+    )
+
+
+class CheckinCodeForm(FlaskForm):
+    """A check-in code typed in (read aloud, or from a printout)."""
+
+    code = text_field(_l("Code"), 100, required=True)
