@@ -145,6 +145,7 @@ def test_back_office_pages_have_no_wcag_violations(site, browser, language, widt
         f"/organiser/sessions/{ids['open']}/checkin",
         "/organiser/calendar",
         "/organiser/formats/new",
+        f"/organiser/formats/{ids['format']}",  # with the widget's code and live preview
         f"/organiser/formats/{ids['format']}/edit",
         f"/organiser/formats/{ids['format']}/translations",
         f"/organiser/sessions/{ids['open']}/edit",

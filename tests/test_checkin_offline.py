@@ -5,9 +5,12 @@ devices counts once. And it is accessible online, offline and printed."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
+import segno
+from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -15,6 +18,7 @@ from eventsapp.database import db, utcnow
 from eventsapp.models import OrganisationKind, Registration, Role
 from eventsapp.services import registrations as rules
 from eventsapp.tokens import checkin_code, spaced_code
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import (
     PASSWORD,
     applicant,
@@ -127,6 +131,20 @@ def test_offline_check_ins_survive_a_reload_and_sync_exactly_once(door, browser)
     context.set_offline(False)
     expect(page.locator("#connection")).to_have_text("Online: Alle Check-ins sind übertragen.")
     assert set(_checked_in(app)) == {"Ayşe Kaya", "Bilal Haddad", "Chiara Rossi", "Dmytro Koval"}
+
+    # After the session the list leaves the device: storage and the kept page.
+    stored = "() => Object.keys(localStorage).filter(k => /checkin-\\d+$/.test(k)).length"
+    kept = "url => caches.open('eventsapp-checkin').then(c => c.match(url)).then(Boolean)"
+    assert page.evaluate(stored) == 1 and page.evaluate(kept, url)
+    with app.app_context():
+        session = db.session.execute(select(Registration)).scalars().first().session
+        session.starts_at -= timedelta(hours=10)
+        session.ends_at -= timedelta(hours=10)
+        db.session.commit()
+    page.reload()
+    expect(page.get_by_text("Der Einlass für diesen Termin ist geschlossen.")).to_be_visible()
+    page.wait_for_function(f"() => ({stored})() === 0")
+    page.wait_for_function(f"url => ({kept})(url).then(found => !found)", arg=url)
     context.close()
 
 
@@ -191,3 +209,51 @@ def test_the_door_pages_have_no_wcag_violations(door, browser, language, width):
     assert violations(page) == [], ("print media", language, width)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     context.close()
+
+
+def _camera_film(path, code: str) -> None:
+    """A few seconds of a camera pointed at the QR code of `code` (Y4M, which Chromium's
+    fake camera plays): the QR code as the confirmation mail draws it, on white."""
+    buffer = io.BytesIO()
+    segno.make(code, error="m", micro=False).save(buffer, kind="png", scale=8, border=4)
+    qr = Image.open(io.BytesIO(buffer.getvalue())).convert("L")
+    frame = Image.new("L", (640, 480), 255)
+    frame.paste(qr, ((640 - qr.width) // 2, (480 - qr.height) // 2))
+    luma, chroma = frame.tobytes(), bytes([128]) * (320 * 240)
+    with open(path, "wb") as film:
+        film.write(b"YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\n")
+        for _ in range(30):
+            film.write(b"FRAME\n" + luma + chroma + chroma)
+
+
+def test_the_camera_reads_the_qr_code_and_checks_the_person_in(door, browser, tmp_path):
+    """Chromium's fake camera films Bilal's QR code; the page reads it (BarcodeDetector
+    where the browser has it, else jsQR served from our own origin) and checks him in."""
+    app, base, url, codes = door
+    film = tmp_path / "camera.y4m"
+    _camera_film(film, codes["Bilal Haddad"])
+    with_camera = browser.browser_type.launch(
+        executable_path=CHROMIUM,
+        args=[
+            *CHROMIUM_ARGS,
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={film}",
+        ],
+    )
+    try:
+        context, page = _signed_in(with_camera, base)
+        context.grant_permissions(["camera"], origin=base)
+        requests: list[str] = []
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto(url)
+        page.get_by_role("button", name="Mit der Kamera scannen").click()
+        expect(page.locator("#door-result")).to_have_text(
+            "Eingecheckt: Bilal Haddad", timeout=15000
+        )
+        expect(page.locator("#scan-video")).to_be_hidden()  # the camera is switched off again
+        assert set(_checked_in(app)) == {"Bilal Haddad"}
+        assert all(request.startswith(base) for request in requests)  # nothing from elsewhere
+        context.close()
+    finally:
+        with_camera.close()

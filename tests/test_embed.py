@@ -247,13 +247,36 @@ def test_a_listed_site_shows_the_widget_sized_and_an_unlisted_one_is_refused(
 @pytest.mark.parametrize("language", ["de", "ar"])
 @pytest.mark.parametrize("width", [320, 1280])
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_the_widget_has_no_wcag_violations(live_app, browser, language, width, theme):
-    app, base = live_app
-    _programme(app)
-    context = browser.new_context(viewport={"width": width, "height": 800}, color_scheme=theme)
-    page = context.new_page()
-    for url in ("/embed/organisations/vmdo", "/embed/formats/blick"):
-        page.goto(f"{base}{url}?lang={language}")
-        assert violations(page) == [], (url, language, width, theme)
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    context.close()
+def test_the_widget_has_no_wcag_violations_inside_the_frame(
+    live_app, browser, tmp_path, language, width, theme
+):
+    app, _base = live_app
+    ids = _programme(app)
+    with app.test_request_context():
+        from eventsapp.urls import embed_snippet
+
+        frames = embed_snippet(
+            "embed.organisation_dates", "Termine", slug="vmdo", lang=language
+        ) + embed_snippet("embed.format_dates", "Blick", slug="blick", lang=language)
+    site = _Site(tmp_path, f"<!doctype html><html lang='de'><title>Partner</title><body>{frames}")
+    try:
+        with app.app_context():
+            db.session.get(Organisation, ids["partner"]).embed_origins = site.origin
+            db.session.commit()
+        context = browser.new_context(viewport={"width": width, "height": 800}, color_scheme=theme)
+        page = context.new_page()
+        page.goto(site.url)
+        for frame_element in page.locator("iframe[data-eventsapp]").all():
+            expect(
+                page.frame_locator(
+                    f"iframe[src='{frame_element.get_attribute('src')}']"
+                ).get_by_role("heading")
+            ).to_be_visible()
+        embedded = [frame for frame in page.frames if "/embed/" in frame.url]
+        assert len(embedded) == 2
+        for frame in embedded:
+            assert violations(frame) == [], (frame.url, language, width, theme)
+            assert frame.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        context.close()
+    finally:
+        site.close()

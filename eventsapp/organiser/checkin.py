@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Response, abort, current_app, jsonify, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
@@ -48,7 +57,12 @@ def _render(session: Session, *, code_form=None, walk_in_form=None, status: int 
 
 @bp.get("/sessions/<int:session_id>/checkin")
 def checkin(session_id: int):
-    return _render(managed_session_or_404(session_id))
+    session = managed_session_or_404(session_id)
+    page, status = _render(session)
+    response = make_response(page, status)
+    if door.door_open(session, now=utcnow()):
+        response.headers["X-Offline-Copy"] = "keep"  # checkin-sw.js may keep this page
+    return response
 
 
 def _outcome_message(outcome: door.Outcome, session: Session) -> tuple[str, str]:

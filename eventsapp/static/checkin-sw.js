@@ -17,7 +17,9 @@ self.addEventListener("fetch", function (event) {
       return cache.match(request, { ignoreSearch: true }).then(function (kept) {
         if (!kept) return fetch(request);
         return fetch(request).then(function (response) {
-          if (response.ok && !new URL(request.url).search) cache.put(request, response.clone());
+          // A page is kept again only while its door is open (the server says so).
+          var keep = request.mode !== "navigate" || response.headers.get("X-Offline-Copy") === "keep";
+          if (response.ok && keep && !new URL(request.url).search) cache.put(request, response.clone());
           return response;
         }, function () {
           return kept;

@@ -16,7 +16,7 @@
   var KEY = "eventsapp-checkin-" + sessionId;
   var INDEX = "eventsapp-checkin-sessions";
   var doorOpen = root.dataset.open === "yes";
-  var state = read(KEY) || { people: [], queue: [], csrf: null, clearAfter: root.dataset.clearAfter };
+  var state = null;
   var syncing = false;
 
   function read(key) {
@@ -52,8 +52,14 @@
     });
     localStorage.setItem(INDEX, JSON.stringify(index));
   }
+  var known = read(INDEX) || {};
+  if (known[sessionId]) {
+    known[sessionId].clearAfter = root.dataset.clearAfter;  // the server's word (a moved date)
+    localStorage.setItem(INDEX, JSON.stringify(known));
+  }
   forgetFinished();
   if (new Date(root.dataset.clearAfter).getTime() < Date.now()) return;
+  state = read(KEY) || { people: [], queue: [], csrf: null, clearAfter: root.dataset.clearAfter };
 
   // --- what the page shows -----------------------------------------------------------------
   var connection = document.getElementById("connection");
