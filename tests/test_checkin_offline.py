@@ -82,6 +82,13 @@ def _check_in_by_code(page, code: str) -> None:
     page.locator("#code").press("Enter")
 
 
+def _id(app, name: str) -> int:
+    with app.app_context():
+        return db.session.execute(
+            select(Registration.id).where(Registration.name == name)
+        ).scalar_one()
+
+
 def _checked_in(app) -> dict[str, object]:
     with app.app_context():
         rows = db.session.execute(
@@ -125,6 +132,9 @@ def test_offline_check_ins_survive_a_reload_and_sync_exactly_once(door, browser)
     page.reload()
     expect(page.locator("#present-count")).to_have_text("Anwesend: 4 von 6")
     expect(page.locator("#checkin-list li.present")).to_have_count(4)
+    expect(page.locator("#r{} .present-mark".format(_id(app, "Dmytro Koval")))).to_contain_text(
+        "✓ anwesend seit "
+    )
     expect(page.locator("#connection")).to_contain_text("Noch nicht übertragen: 4")
     assert _checked_in(app) == {}
 

@@ -94,7 +94,7 @@
       var mark = item.querySelector(".present-mark");
       if (mark && entry.at) {
         mark.hidden = false;
-        mark.textContent = "✓ " + fill(texts.presentSince, { time: clock(entry.at) });
+        mark.textContent = "✓ " + texts.presentWord + " " + fill(texts.presentSince, { time: clock(entry.at) });
       }
       var button = item.querySelector(".checkin-button");
       if (button) button.closest("form").hidden = !!entry.at;
