@@ -42,6 +42,11 @@ def local_datetime(value: datetime, timezone: str) -> str:
     )
 
 
+def local_time(value: datetime, timezone: str) -> str:
+    """'18:03' style, in the given zone and the visitor's language."""
+    return format_time(value.astimezone(ZoneInfo(timezone)), "short", locale=get_locale())
+
+
 STATUS_LABELS = {
     "draft": _l("Entwurf"),
     "published": _l("veröffentlicht"),
@@ -126,6 +131,7 @@ def register(app: Flask) -> None:
         session_date=session_date,
         session_time_range=session_time_range,
         local_datetime=local_datetime,
+        local_time=local_time,
         status_label=status_label,
         registration_label=registration_label,
         ftext=format_text,

@@ -26,7 +26,7 @@ from flask_wtf.csrf import generate_csrf
 from eventsapp.access import managed_session_or_404
 from eventsapp.acknowledgements import acknowledge, back_to
 from eventsapp.database import db, utcnow
-from eventsapp.formatting import local_datetime
+from eventsapp.formatting import local_time
 from eventsapp.forms import ActionForm
 from eventsapp.models import Session
 from eventsapp.organiser import bp
@@ -72,7 +72,7 @@ def _outcome_message(outcome: door.Outcome, session: Session) -> tuple[str, str]
     if outcome.kind == "already":
         return _(
             "Schon eingecheckt um %(time)s: %(name)s",
-            time=local_datetime(outcome.at, session.timezone).rsplit(", ", 1)[-1],
+            time=local_time(outcome.at, session.timezone),
             name=outcome.registration.name,
         ), "already"
     return _("Dieser Code gehört zu keiner Anmeldung für diesen Termin."), "unknown"
