@@ -25,10 +25,14 @@ def new_nonce() -> str:
     return secrets.token_urlsafe(24)
 
 
-def derive_token(purpose: str, nonce: str) -> str:
+def _mac(purpose: str, nonce: str) -> bytes:
+    """HMAC-SHA256 of `nonce` under a key for `purpose` derived from the app's secret key."""
     key = hashlib.sha256(f"eventsapp-token:{purpose}:{current_app.secret_key}".encode()).digest()
-    digest = hmac.new(key, nonce.encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return hmac.new(key, nonce.encode(), hashlib.sha256).digest()
+
+
+def derive_token(purpose: str, nonce: str) -> str:
+    return base64.urlsafe_b64encode(_mac(purpose, nonce)).rstrip(b"=").decode()
 
 
 def hash_token(token: str) -> str:
@@ -65,8 +69,7 @@ def checkin_code(registration: Registration) -> str:
     """The code on a registration's QR code and printed beneath it: what the door scans or
     types to check the person in. Derived from the manage link's nonce under another
     purpose, so it opens no page and changes with the manage link (a corrected address)."""
-    key = hashlib.sha256(f"eventsapp-token:{CHECKIN}:{current_app.secret_key}".encode()).digest()
-    digest = hmac.new(key, registration.token_nonce.encode(), hashlib.sha256).digest()
+    digest = _mac(CHECKIN, registration.token_nonce)
     number = int.from_bytes(digest[:8], "big") >> (64 - 5 * CODE_LENGTH)
     return "".join(
         CODE_ALPHABET[(number >> (5 * (CODE_LENGTH - 1 - i))) & 31] for i in range(CODE_LENGTH)

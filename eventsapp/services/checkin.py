@@ -12,13 +12,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, update
 
 from eventsapp.database import db
 from eventsapp.models import Registration, RegistrationStatus, Session, SessionStatus
 from eventsapp.models.registration import NO_ADDRESS
 from eventsapp.services import registrations as rules
-from eventsapp.services.participants import checkin_list
+from eventsapp.services.participants import checkin_list, list_registrations
 from eventsapp.tokens import checkin_code, code_hash, normalise_code
 
 # A device's clock may be off; a time before this much ahead of the start, or later than
@@ -55,21 +55,10 @@ def find_by_code(session: Session, text: str) -> Registration | None:
     code = normalise_code(text or "")
     if code is None:
         return None
-    for registration in _confirmed(session):
+    for registration in list_registrations(session, status=RegistrationStatus.CONFIRMED):
         if hmac.compare_digest(checkin_code(registration), code):
             return registration
     return None
-
-
-def _confirmed(session: Session) -> list[Registration]:
-    return list(
-        db.session.execute(
-            select(Registration).where(
-                Registration.session_id == session.id,
-                Registration.status == RegistrationStatus.CONFIRMED,
-            )
-        ).scalars()
-    )
 
 
 def _clamped(session: Session, at: datetime, now: datetime) -> datetime:
