@@ -24,6 +24,9 @@ def create_app(config: str | type | None = None, **overrides: Any) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         instance_path=str(overrides.pop("INSTANCE_PATH", PROJECT_ROOT / "instance")),
     )
+    # A doubled slash is not redirected to the address without it: a made-up secret link
+    # ("/auth/set-password//x") answers 404 like any other, not a redirect somewhere else.
+    app.url_map.merge_slashes = False
     if config is None:
         config = config_module.Config
     elif isinstance(config, str):
