@@ -426,6 +426,7 @@ def live_app(tmp_path, smtp_server):
     thread.start()
     yield app, f"http://127.0.0.1:{port}"
     server.shutdown()
+    server.server_close()  # the port is free again, nothing answers on it any more
     thread.join()
     with app.app_context():
         db.session.remove()

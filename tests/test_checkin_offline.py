@@ -77,6 +77,17 @@ def _ready_for_offline(page, url: str) -> None:
     expect(page.locator("#connection")).to_have_text("Online: Alle Check-ins sind übertragen.")
 
 
+def _wait_for_the_list(page, url: str) -> None:
+    """The page has the session's list on the device and keeps its files."""
+    page.wait_for_function(
+        "() => Object.keys(localStorage).some(k => /checkin-\\d+$/.test(k)"
+        " && JSON.parse(localStorage.getItem(k)).people.length > 0)"
+    )
+    page.wait_for_function(
+        "url => caches.open('eventsapp-checkin').then(c => c.match(url)).then(Boolean)", arg=url
+    )
+
+
 def _check_in_by_code(page, code: str) -> None:
     page.locator("#code").fill(code)  # its label: "Code" (German), "الرمز" (Arabic)
     page.locator("#code").press("Enter")
@@ -158,6 +169,28 @@ def test_offline_check_ins_survive_a_reload_and_sync_exactly_once(door, browser)
     context.close()
 
 
+def test_a_code_typed_before_the_list_has_arrived_is_decided_by_the_server(door, browser):
+    """Online, the page needs its list to test a code; until the list is there (slow
+    network, or it failed), the code goes to the server like without script."""
+    app, base, url, codes = door
+    # Without the service worker, which would fetch the list past the page's routes.
+    context, page = _signed_in(browser, base, service_workers="block")
+    page.route("**/checkin/list.json", lambda route: route.abort())
+    page.goto(url)
+    expect(page.locator("#connection")).to_have_text("Online: Alle Check-ins sind übertragen.")
+    _check_in_by_code(page, codes["Chiara Rossi"])
+    expect(page.locator("#door-done")).to_have_text("Eingecheckt: Chiara Rossi")
+    assert set(_checked_in(app)) == {"Chiara Rossi"}
+    # And a name picked from the list: the server checks the person in, too.
+    page.get_by_label("Name, E-Mail oder Organisation").fill("farid")
+    page.locator("#checkin-list li:not([hidden])").get_by_role("button", name="Einchecken").click()
+    expect(page.locator(f"#r{_id(app, 'Farid Nouri')}-done")).to_have_text(
+        "Anwesenheit eingetragen."
+    )
+    assert set(_checked_in(app)) == {"Chiara Rossi", "Farid Nouri"}
+    context.close()
+
+
 def test_the_same_person_on_two_offline_devices_counts_once_with_the_earlier_time(door, browser):
     app, base, url, codes = door
     first, page_one = _signed_in(browser, base)
@@ -198,10 +231,7 @@ def test_the_door_pages_have_no_wcag_violations(door, browser, language, width):
     _app, base, url, codes = door
     context, page = _signed_in(browser, base, viewport={"width": width, "height": 900})
     page.goto(f"{url}?lang={language}")
-    expect(page.locator("#connection")).not_to_be_hidden()
-    page.wait_for_function(
-        "url => caches.open('eventsapp-checkin').then(c => c.match(url)).then(Boolean)", arg=url
-    )
+    _wait_for_the_list(page, url)
     _check_in_by_code(page, codes["Ayşe Kaya"])
     expect(page.locator("#door-result .flash-ok")).to_be_visible()
     assert violations(page) == [], ("online", language, width)
@@ -262,6 +292,8 @@ def test_the_camera_reads_the_qr_code_and_checks_the_person_in(door, browser, tm
             "Eingecheckt: Bilal Haddad", timeout=15000
         )
         expect(page.locator("#scan-video")).to_be_hidden()  # the camera is switched off again
+        # Shown at once, sent in the background: the page says when the server has it.
+        expect(page.locator("#connection")).to_have_text("Online: Alle Check-ins sind übertragen.")
         assert set(_checked_in(app)) == {"Bilal Haddad"}
         assert all(request.startswith(base) for request in requests)  # nothing from elsewhere
         context.close()

@@ -18,6 +18,7 @@
   var doorOpen = root.dataset.open === "yes";
   var state = null;
   var syncing = false;
+  var listed = Promise.resolve();  // the server's list, asked for when the page opens
 
   function read(key) {
     try { return JSON.parse(localStorage.getItem(key)); } catch (e) { return null; }
@@ -132,12 +133,15 @@
       }).join("");
     });
   }
+  // Resolves to false when the device has no list to test the code against (the list has
+  // not arrived): then the server decides.
   function checkInCode(text) {
     var code = normalise(text);
     if (!code) return Promise.resolve(showResult("unknown", texts.unknown));
-    return sha256("eventsapp-checkin:" + code).then(function (hash) {
+    return Promise.all([listed, sha256("eventsapp-checkin:" + code)]).then(function (found) {
+      if (!state.people.length && navigator.onLine) return false;
       for (var i = 0; i < state.people.length; i++) {
-        if (state.people[i].code === hash) return checkIn(state.people[i].id);
+        if (state.people[i].code === found[1]) return checkIn(state.people[i].id);
       }
       showResult("unknown", texts.unknown);
     });
@@ -203,12 +207,16 @@
     if (form.id === "code-form") {
       event.preventDefault();
       var input = form.querySelector("input[name=code]");
-      checkInCode(input.value).then(function () { input.value = ""; });
+      checkInCode(input.value).then(function (done) {
+        if (done === false) form.submit();
+        else input.value = "";
+      });
       return;
     }
     var attended = form.querySelector("input[name=attended]");
     if (attended && form.closest("#checkin-list")) {
       var id = Number(form.closest("li").dataset.id);
+      if (attended.value === "1" && !person(id) && navigator.onLine) return;  // the server does it
       if (attended.value === "1") {
         event.preventDefault();
         checkIn(id);
@@ -317,5 +325,8 @@
     navigator.serviceWorker.register(root.dataset.workerUrl, { scope: root.dataset.workerScope }).catch(function () {});
   }
   showPeople();
-  if (navigator.onLine) load().then(sync);
+  if (navigator.onLine) {
+    listed = load();
+    listed.then(sync);
+  }
 })();
