@@ -146,6 +146,15 @@
       showResult("unknown", texts.unknown);
     });
   }
+  // A code typed into the form or read by the camera.
+  function enterCode(form, text) {
+    var input = form.querySelector("input[name=code]");
+    input.value = text;
+    checkInCode(text).then(function (done) {
+      if (done === false) form.submit();
+      else input.value = "";
+    });
+  }
 
   // --- talking to the server ---------------------------------------------------------------
   function adopt(data) {
@@ -206,11 +215,7 @@
     var form = event.target;
     if (form.id === "code-form") {
       event.preventDefault();
-      var input = form.querySelector("input[name=code]");
-      checkInCode(input.value).then(function (done) {
-        if (done === false) form.submit();
-        else input.value = "";
-      });
+      enterCode(form, form.querySelector("input[name=code]").value);
       return;
     }
     var attended = form.querySelector("input[name=attended]");
@@ -290,7 +295,7 @@
     decoder(video).then(function (text) {
       if (text) {
         stopCamera();
-        checkInCode(text);
+        enterCode(document.getElementById("code-form"), text);
       } else {
         setTimeout(scan, 150);
       }
